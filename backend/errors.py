@@ -1,0 +1,94 @@
+"""The one JSON error shape, `{"error": {"code", "message", "details"?}}`, for every failure."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tools.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, ToolError
+
+log = logging.getLogger(__name__)
+
+BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+_STATUS = {NotFound: 404, InvalidInput: 422, Conflict: 409, InvalidCredentials: 401}
+_HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+               409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_error",
+               429: "rate_limited", 503: "unavailable"}
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[dict[str, Any]] | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every non-2xx response has this body."""
+
+    error: ErrorBody
+
+
+class ApiError(Exception):
+    """A failure that belongs to the HTTP layer (authentication, readiness), not to the domain."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def unauthorized(message: str) -> ApiError:
+    return ApiError(401, "unauthorized", message, BEARER_CHALLENGE)
+
+
+def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+def validation_details(errors: list[Any]) -> list[dict[str, Any]]:
+    """Pydantic errors as `{field, message, type}`, the field named without its `body`/`query` prefix."""
+    details = []
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "header")]
+        details.append({"field": ".".join(loc) or None, "message": err.get("msg", "invalid"), "type": err.get("type")})
+    return details
+
+
+def summarize(details: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details)
+
+
+async def _tool_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ToolError)
+    status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)
+    headers = BEARER_CHALLENGE if status == 401 else None
+    return error_response(status, exc.code, exc.message, exc.details, headers)
+
+
+async def _api_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message, headers=exc.headers)
+
+
+async def _request_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = validation_details(list(exc.errors()))
+    return error_response(422, "validation_error", summarize(details), details)
+
+
+async def _http_exception(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ToolError, _tool_error)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StarletteHTTPException, _http_exception)

@@ -1,0 +1,99 @@
+"""Table models. The schema itself is owned by the Alembic migrations in `db/migrations`."""
+
+import enum
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, Enum, ForeignKey, Index, String, Text, Uuid, func
+from sqlmodel import Field, SQLModel
+
+from db.types import JSONVariant, UTCDateTime, utcnow
+
+
+class Priority(enum.StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class ActionStatus(enum.StrEnum):
+    ok = "ok"
+    error = "error"
+
+
+class ActionSource(enum.StrEnum):
+    rest = "rest"
+    agent_api = "agent_api"
+    chat = "chat"
+    mcp = "mcp"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Store the values ("high"), not SQLAlchemy's default of member names.
+    return Enum(cls, name=name, values_callable=lambda members: [m.value for m in members])
+
+
+def _timestamp(**kw: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, **kw)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    __table_args__ = (Index("uq_users_email_lower", func.lower(Column("email")), unique=True),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str | None = Field(default=None, sa_type=String(320))
+    password_hash: str | None = Field(default=None, sa_type=String(255))
+    name: str | None = Field(default=None, sa_type=String(100))
+    # `sub` of a token from an external identity provider (JWKS); NULL for local accounts.
+    external_subject: str | None = Field(default=None, sa_type=String(255), unique=True)
+    created_at: datetime = _timestamp()
+
+
+class Task(SQLModel, table=True):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_user_created", "user_id", "created_at"),
+        Index("ix_tasks_user_due", "user_id", "due_date"),
+        Index("ix_tasks_user_completed", "user_id", "completed"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(
+        sa_column=Column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    )
+    title: str = Field(sa_type=String(200), nullable=False)
+    description: str | None = Field(default=None, sa_type=String(2000))
+    priority: Priority = Field(default=Priority.medium, sa_type=_enum(Priority, "task_priority"), nullable=False)
+    due_date: date | None = Field(default=None)
+    completed: bool = Field(default=False, nullable=False)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class Action(SQLModel, table=True):
+    """One invocation of a task operation: the audit trail."""
+
+    __tablename__ = "actions"
+    __table_args__ = (
+        Index("ix_actions_user_created", "user_id", "created_at"),
+        Index("ix_actions_conversation", "conversation_id", "created_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(
+        sa_column=Column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    )
+    # Audit rows outlive the conversation they came from, so this is a plain column, not a foreign key.
+    conversation_id: uuid.UUID | None = Field(default=None)
+    request_id: str | None = Field(default=None, sa_type=String(128))
+    tool: str = Field(sa_type=String(64), nullable=False)
+    arguments: dict[str, Any] = Field(default_factory=dict, sa_type=JSONVariant, nullable=False)
+    status: ActionStatus = Field(sa_type=_enum(ActionStatus, "action_status"), nullable=False)
+    result: Any | None = Field(default=None, sa_type=JSONVariant)
+    error: str | None = Field(default=None, sa_type=Text)
+    duration_ms: float = Field(nullable=False)
+    source: ActionSource = Field(sa_type=_enum(ActionSource, "action_source"), nullable=False)
+    created_at: datetime = _timestamp()

@@ -1,0 +1,120 @@
+"""Input and output models of the task operations: the public contract of every interface."""
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+
+from db.models import ActionSource, ActionStatus, Priority
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+SearchText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TaskCreate(_Input):
+    title: Title = Field(description="Short title, 1-200 characters.")
+    description: Description | None = Field(None, description="Optional details, up to 2000 characters.")
+    priority: Priority = Field(Priority.medium, description="low, medium or high.")
+    due_date: date | None = Field(None, description="Calendar date, YYYY-MM-DD.")
+
+
+class TaskUpdate(_Input):
+    """A partial update: only the fields present change; null clears description or due_date."""
+
+    title: Title | None = None
+    description: Description | None = None
+    priority: Priority | None = None
+    due_date: date | None = None
+    completed: bool | None = None
+
+    @field_validator("title", "priority", "completed")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Runs only for fields that were sent: omitting is fine, an explicit null is not.
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
+
+class TaskQuery(_Input):
+    status: Literal["all", "pending", "completed"] = "all"
+    priority: Priority | None = None
+    search: SearchText | None = Field(None, description="Case-insensitive text in title or description.")
+    due_before: date | None = Field(None, description="Only tasks due on or before this date.")
+    due_after: date | None = Field(None, description="Only tasks due on or after this date.")
+    sort_by: Literal["created_at", "due_date", "priority", "title"] = "created_at"
+    order: Literal["asc", "desc"] = "asc"
+    limit: int = Field(20, ge=1, le=100)
+    offset: int = Field(0, ge=0)
+
+    @field_validator("search")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("due_after")
+    @classmethod
+    def _range_is_ordered(cls, value: date | None, info: ValidationInfo) -> date | None:
+        before = info.data.get("due_before")
+        if value and before and value > before:
+            raise ValueError("must be on or before due_before")
+        return value
+
+
+class TaskPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    title: str
+    description: str | None
+    priority: Priority
+    due_date: date | None
+    completed: bool
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class TaskPage(BaseModel):
+    items: list[TaskPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class ActionQuery(_Input):
+    tool: str | None = None
+    status: ActionStatus | None = None
+    source: ActionSource | None = None
+    conversation_id: uuid.UUID | None = None
+    limit: int = Field(50, ge=1, le=100)
+    offset: int = Field(0, ge=0)
+
+
+class ActionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    tool: str
+    arguments: dict[str, Any]
+    status: ActionStatus
+    result: Any | None
+    error: str | None
+    duration_ms: float
+    source: ActionSource
+    conversation_id: uuid.UUID | None
+    request_id: str | None
+    created_at: datetime
+
+
+class ActionPage(BaseModel):
+    items: list[ActionPublic]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,131 @@
+"""The five task operations. Each is one short transaction that also writes its audit row.
+
+A task that does not exist and a task of another user are the same `NotFound`: every query is
+filtered by the acting user's id, so another user's task is never even read.
+"""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import case, delete, func, or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.models import Priority, Task
+from db.types import utcnow
+from tools.audit import Origin, audited
+from tools.errors import NotFound
+from tools.paging import fetch_page
+from tools.schemas import TaskCreate, TaskPage, TaskPublic, TaskQuery, TaskUpdate
+
+PRIORITY_RANK = case({Priority.low: 0, Priority.medium: 1, Priority.high: 2}, value=Task.priority)
+
+
+async def create_task(
+    session: AsyncSession, data: TaskCreate, *, user_id: uuid.UUID, origin: Origin
+) -> TaskPublic:
+    async with audited(session, user_id=user_id, origin=origin, tool="create_task",
+                       arguments=data.model_dump(mode="json")) as outcome:
+        now = utcnow()
+        task = Task(user_id=user_id, **data.model_dump(), created_at=now, updated_at=now)
+        session.add(task)
+        outcome.result = TaskPublic.model_validate(task)
+    return outcome.result
+
+
+async def read_task(
+    session: AsyncSession, task_id: uuid.UUID, *, user_id: uuid.UUID, origin: Origin
+) -> TaskPublic:
+    async with audited(session, user_id=user_id, origin=origin, tool="read_task",
+                       arguments={"task_id": str(task_id)}) as outcome:
+        stmt = select(Task).where(Task.id == task_id, Task.user_id == user_id)
+        outcome.result = _public((await session.exec(stmt)).one_or_none(), task_id)
+    return outcome.result
+
+
+async def update_task(
+    session: AsyncSession, task_id: uuid.UUID, patch: TaskUpdate, *, user_id: uuid.UUID, origin: Origin
+) -> TaskPublic:
+    changes = patch.model_dump(exclude_unset=True)
+    arguments = {"task_id": str(task_id), **patch.model_dump(mode="json", exclude_unset=True)}
+    async with audited(session, user_id=user_id, origin=origin, tool="update_task",
+                       arguments=arguments) as outcome:
+        now = utcnow()
+        values: dict[str, Any] = {**changes, "updated_at": now}
+        if "completed" in changes:
+            # Completing an already-completed task keeps the original completion time.
+            values["completed_at"] = case((col(Task.completed), Task.completed_at), else_=now) \
+                if changes["completed"] else None
+        stmt = (
+            update(Task)
+            .where(col(Task.id) == task_id, col(Task.user_id) == user_id)
+            .values(**values)
+            .returning(Task)
+            .execution_options(synchronize_session=False)
+        )
+        outcome.result = _public((await session.exec(stmt)).scalars().one_or_none(), task_id)
+    return outcome.result
+
+
+async def delete_task(
+    session: AsyncSession, task_id: uuid.UUID, *, user_id: uuid.UUID, origin: Origin
+) -> TaskPublic:
+    """Delete a task; returns it as it was, for the audit trail and for undo."""
+    async with audited(session, user_id=user_id, origin=origin, tool="delete_task",
+                       arguments={"task_id": str(task_id)}) as outcome:
+        stmt = (
+            delete(Task)
+            .where(col(Task.id) == task_id, col(Task.user_id) == user_id)
+            .returning(Task)
+            .execution_options(synchronize_session=False)
+        )
+        outcome.result = _public((await session.exec(stmt)).scalars().one_or_none(), task_id)
+    return outcome.result
+
+
+async def list_tasks(
+    session: AsyncSession, query: TaskQuery, *, user_id: uuid.UUID, origin: Origin
+) -> TaskPage:
+    async with audited(session, user_id=user_id, origin=origin, tool="list_tasks",
+                       arguments=query.model_dump(mode="json", exclude_unset=True)) as outcome:
+        rows, total = await fetch_page(session, Task, where=_filters(query, user_id),
+                                       order_by=_ordering(query), limit=query.limit, offset=query.offset)
+        outcome.result = TaskPage(items=[TaskPublic.model_validate(row) for row in rows], total=total,
+                                  limit=query.limit, offset=query.offset)
+    return outcome.result
+
+
+def _public(task: Task | None, task_id: uuid.UUID) -> TaskPublic:
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    return TaskPublic.model_validate(task)
+
+
+def _filters(query: TaskQuery, user_id: uuid.UUID) -> list[Any]:
+    where: list[Any] = [col(Task.user_id) == user_id]
+    if query.status != "all":
+        where.append(col(Task.completed) == (query.status == "completed"))
+    if query.priority is not None:
+        where.append(col(Task.priority) == query.priority)
+    if query.search is not None:
+        where.append(or_(col(Task.title).icontains(query.search, autoescape=True),
+                         col(Task.description).icontains(query.search, autoescape=True)))
+    if query.due_before is not None:
+        where.append(col(Task.due_date) <= query.due_before)
+    if query.due_after is not None:
+        where.append(col(Task.due_date) >= query.due_after)
+    return where
+
+
+def _ordering(query: TaskQuery) -> list[Any]:
+    key = {
+        "created_at": col(Task.created_at),
+        "due_date": col(Task.due_date),
+        "priority": PRIORITY_RANK,
+        "title": func.lower(Task.title),
+    }[query.sort_by]
+    primary = key.desc() if query.order == "desc" else key.asc()
+    if query.sort_by == "due_date":
+        primary = primary.nulls_last()  # undated tasks go last whichever way the dates run
+    # The id breaks ties so that pages never overlap or skip a row.
+    return [primary, col(Task.created_at).asc(), col(Task.id).asc()]

@@ -53,6 +53,7 @@ async def audited(
                    status=ActionStatus.ok, duration_ms=0.0)
     try:
         yield outcome
+        await session.flush()  # the database's verdict on the effect belongs inside this try, not at commit
     except ToolError as exc:
         await session.rollback()
         entry.status, entry.error = ActionStatus.error, exc.message

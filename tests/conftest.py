@@ -1,0 +1,115 @@
+"""Shared fixtures: a throw-away PostgreSQL database per run, the app on an ASGI transport, users."""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from backend.app import create_app
+from backend.settings import Settings
+from db.engine import normalize_url
+from db.migrate import upgrade
+
+ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+JWT_SECRET = "test-secret-long-enough-for-every-hmac-algorithm-even-hs512-0123456789"
+
+
+async def _admin(sql: str) -> None:
+    engine = create_async_engine(normalize_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+async def create_database(prefix: str = "todo_test") -> URL:
+    """A new, empty, uniquely named database on the test server."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        await _admin(f'CREATE DATABASE "{name}"')
+    except (OSError, ConnectionError) as exc:
+        message = f"PostgreSQL is not reachable at {ADMIN_URL}: {exc}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return normalize_url(ADMIN_URL).set(database=name)
+
+
+async def drop_database(url: URL) -> None:
+    await _admin(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+
+
+def url_string(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    url = await create_database()
+    try:
+        await asyncio.to_thread(upgrade, url_string(url))
+        yield url_string(url)
+    finally:
+        await drop_database(url)
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values = {"database_url": database_url, "environment": "test", "jwt_secret": JWT_SECRET,
+              "log_level": "WARNING", **overrides}
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture(scope="session")
+async def app(database_url: str) -> AsyncIterator[FastAPI]:
+    application = create_app(make_settings(database_url))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+def asgi_client(application: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://testserver")
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_client(app) as c:
+        yield c
+
+
+@dataclass
+class AuthedUser:
+    id: str
+    email: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def register(client: httpx.AsyncClient, email: str | None = None,
+                   password: str = "correct horse battery") -> AuthedUser:
+    email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
+    response = await client.post("/api/auth/register", json={"email": email, "password": password})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return AuthedUser(id=body["user"]["id"], email=email, token=body["access_token"])
+
+
+@pytest.fixture
+async def alice(client: httpx.AsyncClient) -> AuthedUser:
+    return await register(client)
+
+
+@pytest.fixture
+async def bob(client: httpx.AsyncClient) -> AuthedUser:
+    return await register(client)

@@ -10,6 +10,7 @@ import re
 import uuid
 from contextvars import ContextVar
 from time import perf_counter
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,18 +22,24 @@ request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
-class RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
-        return True
+_base_record_factory = logging.getLogRecordFactory()
+
+
+def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _base_record_factory(*args, **kwargs)
+    record.request_id = request_id_var.get()
+    return record
 
 
 def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler()
-    handler.addFilter(RequestIdFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+    """Stamp every log record with the request id and print them with it; safe to call repeatedly."""
+    logging.setLogRecordFactory(_record_with_request_id)
     root = logging.getLogger()
-    root.handlers = [handler]
+    if not any(getattr(h, "name", None) == "todo-app" for h in root.handlers):
+        handler = logging.StreamHandler()
+        handler.name = "todo-app"
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+        root.addHandler(handler)
     root.setLevel(level.upper())
     for chatty in ("httpx", "httpx2", "httpcore", "httpcore2"):  # one line per model call is noise
         logging.getLogger(chatty).setLevel(logging.WARNING)

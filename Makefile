@@ -21,7 +21,7 @@ run: install migrate  ## migrate, then serve on 127.0.0.1:8000 (SQLite file by d
 migrate: install
 	$(PY) -m backend.migrate
 
-test: install  ## the whole suite, against a throw-away PostgreSQL database
+test: install lint  ## lint, then the whole suite against a throw-away PostgreSQL database
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -35,8 +35,9 @@ def _tokens(request: Request) -> TokenService:
 TokensDep = Annotated[TokenService, Depends(_tokens)]
 
 
-async def _current_user(session: SessionDep, tokens: TokensDep,
-                        token: Annotated[str | None, Depends(_bearer)]) -> UserPublic:
+async def _current_user(
+    session: SessionDep, tokens: TokensDep, token: Annotated[str | None, Depends(_bearer)]
+) -> UserPublic:
     if not token:
         raise unauthorized("missing bearer token")
     try:
@@ -45,7 +46,8 @@ async def _current_user(session: SessionDep, tokens: TokensDep,
         raise unauthorized("invalid or expired token") from exc
     if isinstance(identity, ExternalIdentity):
         return await get_or_create_external_user(
-            session, subject=identity.subject, email=identity.email, name=identity.name)
+            session, subject=identity.subject, email=identity.email, name=identity.name
+        )
     user = await get_user(session, identity.user_id)
     if user is None:
         raise unauthorized("invalid or expired token")
@@ -58,6 +60,7 @@ CurrentUser = Annotated[UserPublic, Depends(_current_user)]
 def _origin(source: ActionSource):
     def origin(request: Request) -> Origin:
         return Origin(source=source, request_id=request.state.request_id)
+
     return origin
 
 

@@ -15,9 +15,18 @@ log = logging.getLogger(__name__)
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 _STATUS = {NotFound: 404, InvalidInput: 422, Conflict: 409, InvalidCredentials: 401}
-_HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-               409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_error",
-               429: "rate_limited", 503: "unavailable"}
+_HTTP_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "unavailable",
+}
 
 
 class ErrorBody(BaseModel):
@@ -44,8 +53,13 @@ def unauthorized(message: str) -> ApiError:
     return ApiError(401, "unauthorized", message, BEARER_CHALLENGE)
 
 
-def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
@@ -55,7 +69,9 @@ def validation_details(errors: list[Any]) -> list[dict[str, Any]]:
     details = []
     for err in errors:
         loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "header")]
-        details.append({"field": ".".join(loc) or None, "message": err.get("msg", "invalid"), "type": err.get("type")})
+        details.append(
+            {"field": ".".join(loc) or None, "message": err.get("msg", "invalid"), "type": err.get("type")}
+        )
     return details
 
 

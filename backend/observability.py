@@ -38,7 +38,9 @@ def configure_logging(level: str) -> None:
     if not any(getattr(h, "name", None) == "todo-app" for h in root.handlers):
         handler = logging.StreamHandler()
         handler.name = "todo-app"
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        )
         root.addHandler(handler)
     root.setLevel(level.upper())
     for chatty in ("httpx", "httpx2", "httpcore", "httpcore2"):  # one line per model call is noise
@@ -72,9 +74,12 @@ class RequestContextMiddleware:
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             if response_started:
                 raise
-            response = error_response(500, "internal_error", "internal server error",
-                                      headers={"X-Request-ID": request_id})
+            response = error_response(
+                500, "internal_error", "internal server error", headers={"X-Request-ID": request_id}
+            )
             await response(scope, receive, send)
         finally:
-            log.info("%s %s %s %.1fms", scope["method"], scope["path"], status, (perf_counter() - started) * 1000)
+            log.info(
+                "%s %s %s %.1fms", scope["method"], scope["path"], status, (perf_counter() - started) * 1000
+            )
             request_id_var.reset(token)

@@ -36,7 +36,8 @@ class TokenService:
         self._external_algorithms = settings.jwt_jwks_algorithms
         self._jwks = (
             PyJWKClient(settings.jwt_jwks_url, cache_keys=True, lifespan=300, timeout=5)
-            if settings.jwt_jwks_url else None
+            if settings.jwt_jwks_url
+            else None
         )
 
     @property
@@ -65,7 +66,13 @@ class TokenService:
         # PyJWKClient fetches with blocking urllib; keep it off the event loop.
         key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
         claims = jwt.decode(
-            token, key, algorithms=self._external_algorithms, issuer=self._issuer, audience=self._audience,
+            token,
+            key,
+            algorithms=self._external_algorithms,
+            issuer=self._issuer,
+            audience=self._audience,
             options={"require": _REQUIRED + (["iss"] if self._issuer else [])},
         )
-        return ExternalIdentity(subject=str(claims["sub"]), email=claims.get("email"), name=claims.get("name"))
+        return ExternalIdentity(
+            subject=str(claims["sub"]), email=claims.get("email"), name=claims.get("name")
+        )

@@ -11,7 +11,7 @@ from db.engine import PoolSettings
 log = logging.getLogger(__name__)
 
 # Known so the service can refuse it in production; long enough that PyJWT does not warn in development.
-DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
+DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"  # noqa: S105 (public on purpose)
 MIN_SECRET_BYTES = 32
 
 
@@ -72,7 +72,9 @@ class Settings(BaseSettings):
             log.warning(
                 "\n%s\n  INSECURE: %s. Tokens can be forged by anyone who reads this code.\n"
                 "  Set JWT_SECRET (e.g. `openssl rand -hex 32`) before exposing this service.\n%s",
-                "!" * 78, problem, "!" * 78,
+                "!" * 78,
+                problem,
+                "!" * 78,
             )
         return self.jwt_secret.get_secret_value() if self.jwt_secret else DEV_JWT_SECRET
 

@@ -65,7 +65,9 @@ class Task(SQLModel, table=True):
     )
     title: str = Field(sa_type=String(200), nullable=False)
     description: str | None = Field(default=None, sa_type=String(2000))
-    priority: Priority = Field(default=Priority.medium, sa_type=_enum(Priority, "task_priority"), nullable=False)
+    priority: Priority = Field(
+        default=Priority.medium, sa_type=_enum(Priority, "task_priority"), nullable=False
+    )
     due_date: date | None = Field(default=None)
     completed: bool = Field(default=False, nullable=False)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

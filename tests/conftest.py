@@ -63,8 +63,13 @@ async def database_url() -> AsyncIterator[str]:
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
-    values = {"database_url": database_url, "environment": "test", "jwt_secret": JWT_SECRET,
-              "log_level": "WARNING", **overrides}
+    values = {
+        "database_url": database_url,
+        "environment": "test",
+        "jwt_secret": JWT_SECRET,
+        "log_level": "WARNING",
+        **overrides,
+    }
     return Settings(_env_file=None, **values)
 
 
@@ -96,8 +101,9 @@ class AuthedUser:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-async def register(client: httpx.AsyncClient, email: str | None = None,
-                   password: str = "correct horse battery") -> AuthedUser:
+async def register(
+    client: httpx.AsyncClient, email: str | None = None, password: str = "correct horse battery"
+) -> AuthedUser:
     email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
     response = await client.post("/api/auth/register", json={"email": email, "password": password})
     assert response.status_code == 201, response.text

@@ -19,15 +19,21 @@ async def test_all_five_operations(client: httpx.AsyncClient, alice: AuthedUser)
     assert created.status_code == 201
     task = created.json()["result"]
     action = only_action(created.json(), "create_task")
-    assert action["arguments"] == {"title": "Report", "description": None, "priority": "high", "due_date": None}
+    assert action["arguments"] == {
+        "title": "Report",
+        "description": None,
+        "priority": "high",
+        "due_date": None,
+    }
     assert action["result"] == task
 
     read = (await client.get(f"{base}/{task['id']}", headers=alice.headers)).json()
     assert read["result"] == task
     assert only_action(read, "read_task")["arguments"] == {"task_id": task["id"]}
 
-    updated = (await client.patch(f"{base}/{task['id']}", json={"completed": True},
-                                  headers=alice.headers)).json()
+    updated = (
+        await client.patch(f"{base}/{task['id']}", json={"completed": True}, headers=alice.headers)
+    ).json()
     assert updated["result"]["completed"] is True
     assert only_action(updated, "update_task")["arguments"] == {"task_id": task["id"], "completed": True}
 
@@ -43,8 +49,9 @@ async def test_all_five_operations(client: httpx.AsyncClient, alice: AuthedUser)
 
 
 async def test_request_id_is_on_the_audit_row(client: httpx.AsyncClient, alice: AuthedUser) -> None:
-    response = await client.post("/api/agent/tasks", json={"title": "traced"},
-                                 headers={**alice.headers, "X-Request-ID": "trace-123"})
+    response = await client.post(
+        "/api/agent/tasks", json={"title": "traced"}, headers={**alice.headers, "X-Request-ID": "trace-123"}
+    )
     assert response.json()["actions"][0]["request_id"] == "trace-123"
 
 

@@ -31,8 +31,13 @@ async def test_every_rest_operation_writes_one_row(client: httpx.AsyncClient, al
     await client.delete(f"/api/tasks/{task['id']}", headers=alice.headers)
     rows = (await trail(client, alice))["items"]
     assert [(r["tool"], r["status"]) for r in rows] == [
-        ("delete_task", "error"), ("delete_task", "ok"), ("list_tasks", "ok"), ("update_task", "ok"),
-        ("read_task", "ok"), ("create_task", "ok")]
+        ("delete_task", "error"),
+        ("delete_task", "ok"),
+        ("list_tasks", "ok"),
+        ("update_task", "ok"),
+        ("read_task", "ok"),
+        ("create_task", "ok"),
+    ]
     assert {r["source"] for r in rows} == {"rest"}
     assert rows[0]["error"] == f"task {task['id']} not found" and rows[0]["result"] is None
     assert rows[3]["arguments"] == {"task_id": task["id"], "priority": "low"}
@@ -72,7 +77,9 @@ async def test_domain_failure_rolls_back_the_effect_and_records(app: FastAPI, al
     origin = Origin(source=ActionSource.mcp, conversation_id=uuid.uuid4())
     async with app.state.sessionmaker() as session:
         with pytest.raises(NotFound):
-            async with audited(session, user_id=user_id, origin=origin, tool="create_task", arguments={"n": 1}):
+            async with audited(
+                session, user_id=user_id, origin=origin, tool="create_task", arguments={"n": 1}
+            ):
                 session.add(Task(user_id=user_id, title="ghost"))
                 await session.flush()
                 raise NotFound("simulated failure after the write")
@@ -80,13 +87,16 @@ async def test_domain_failure_rolls_back_the_effect_and_records(app: FastAPI, al
         tasks = (await session.exec(select(Task).where(Task.user_id == user_id))).all()
     assert tasks == [], "the effect was rolled back"
     assert [(r.status, r.source, r.conversation_id, r.arguments, r.error) for r in rows] == [
-        ("error", "mcp", origin.conversation_id, {"n": 1}, "simulated failure after the write")]
+        ("error", "mcp", origin.conversation_id, {"n": 1}, "simulated failure after the write")
+    ]
     assert [a.id for a in origin.actions] == [rows[0].id]
 
 
 async def test_unexpected_failure_is_recorded_without_internals(app: FastAPI, alice: AuthedUser) -> None:
     # Bypass validation so the database itself rejects the row (title longer than the column).
-    data = TaskCreate.model_construct(title="x" * 300, description=None, priority=Priority.medium, due_date=None)
+    data = TaskCreate.model_construct(
+        title="x" * 300, description=None, priority=Priority.medium, due_date=None
+    )
     origin = Origin(source=ActionSource.rest)
     async with app.state.sessionmaker() as session:
         with pytest.raises(DBAPIError, match="value too long"):

@@ -12,8 +12,9 @@ from tests.conftest import JWT_SECRET, AuthedUser, register
 
 
 async def test_register_returns_token_and_user(client: httpx.AsyncClient) -> None:
-    response = await client.post("/api/auth/register",
-                                 json={"email": "Ada@Example.com", "password": "analytical", "name": "Ada"})
+    response = await client.post(
+        "/api/auth/register", json={"email": "Ada@Example.com", "password": "analytical", "name": "Ada"}
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["token_type"] == "bearer"
@@ -33,17 +34,21 @@ async def test_token_works_for_me(client: httpx.AsyncClient, alice: AuthedUser) 
 
 
 async def test_duplicate_email_is_409_whatever_the_case(client: httpx.AsyncClient, alice: AuthedUser) -> None:
-    response = await client.post("/api/auth/register",
-                                 json={"email": alice.email.upper(), "password": "another-password"})
+    response = await client.post(
+        "/api/auth/register", json={"email": alice.email.upper(), "password": "another-password"}
+    )
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "conflict"
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({"email": "not-an-email", "password": "long-enough"}, "email"),
-    ({"email": "a@example.com", "password": "short"}, "password"),
-    ({"password": "long-enough"}, "email"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"email": "not-an-email", "password": "long-enough"}, "email"),
+        ({"email": "a@example.com", "password": "short"}, "password"),
+        ({"password": "long-enough"}, "email"),
+    ],
+)
 async def test_register_validation(client: httpx.AsyncClient, payload: dict, field: str) -> None:
     response = await client.post("/api/auth/register", json=payload)
     assert response.status_code == 422
@@ -51,26 +56,33 @@ async def test_register_validation(client: httpx.AsyncClient, payload: dict, fie
 
 
 async def test_login(client: httpx.AsyncClient, alice: AuthedUser) -> None:
-    response = await client.post("/api/auth/login",
-                                 json={"email": alice.email.upper(), "password": "correct horse battery"})
+    response = await client.post(
+        "/api/auth/login", json={"email": alice.email.upper(), "password": "correct horse battery"}
+    )
     assert response.status_code == 200
     assert response.json()["user"]["id"] == alice.id
-    me = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {response.json()['access_token']}"})
+    me = await client.get(
+        "/api/auth/me", headers={"Authorization": f"Bearer {response.json()['access_token']}"}
+    )
     assert me.json()["id"] == alice.id
 
 
 async def test_wrong_password_and_unknown_email_are_indistinguishable(
-        client: httpx.AsyncClient, alice: AuthedUser) -> None:
+    client: httpx.AsyncClient, alice: AuthedUser
+) -> None:
     wrong = await client.post("/api/auth/login", json={"email": alice.email, "password": "wrong password"})
-    unknown = await client.post("/api/auth/login", json={"email": "nobody@example.com", "password": "whatever1"})
+    unknown = await client.post(
+        "/api/auth/login", json={"email": "nobody@example.com", "password": "whatever1"}
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json()
     assert wrong.headers["www-authenticate"] == "Bearer"
 
 
 async def test_oauth2_token_form(client: httpx.AsyncClient, alice: AuthedUser) -> None:
-    response = await client.post("/api/auth/token",
-                                 data={"username": alice.email, "password": "correct horse battery"})
+    response = await client.post(
+        "/api/auth/token", data={"username": alice.email, "password": "correct horse battery"}
+    )
     assert response.status_code == 200
     assert response.json()["token_type"] == "bearer"
     bad = await client.post("/api/auth/token", data={"username": alice.email, "password": "nope-nope"})
@@ -89,7 +101,7 @@ def _claims(user_id: str, **changes: object) -> dict:
 
 def _bad_tokens(user: AuthedUser) -> dict[str, str]:
     now = datetime.now(UTC)
-    head, payload, signature = user.token.split(".")
+    head, _, signature = user.token.split(".")
     return {
         "malformed": "not-a-jwt",
         "tampered payload": f"{head}.{_token(_claims(str(uuid.uuid4()))).split('.')[1]}.{signature}",
@@ -122,8 +134,9 @@ async def test_missing_token_is_401(client: httpx.AsyncClient, headers: dict) ->
 
 async def test_registration_survives_concurrent_duplicates(client: httpx.AsyncClient) -> None:
     email = f"race-{uuid.uuid4().hex[:8]}@example.com"
-    results = await asyncio.gather(*(client.post("/api/auth/register", json={"email": email, "password": "12345678"})
-                                     for _ in range(4)))
+    results = await asyncio.gather(
+        *(client.post("/api/auth/register", json={"email": email, "password": "12345678"}) for _ in range(4))
+    )
     assert sorted(r.status_code for r in results) == [201, 409, 409, 409]
 
 

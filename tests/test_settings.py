@@ -50,13 +50,18 @@ def test_defaults() -> None:
     assert (s.jwt_algorithm, s.environment) == ("HS256", "development")
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("postgresql://u:p@db.example/app", "postgresql+asyncpg://u:p@db.example/app"),
-    ("postgres://u:p@db.example/app", "postgresql+asyncpg://u:p@db.example/app"),
-    ("postgresql+asyncpg://u:p@db.example/app", "postgresql+asyncpg://u:p@db.example/app"),
-    ("postgresql://u:p@ep-x.neon.tech/app?sslmode=require&channel_binding=require",
-     "postgresql+asyncpg://u:p@ep-x.neon.tech/app?ssl=require"),
-    ("sqlite:///./todo.db", "sqlite+aiosqlite:///./todo.db"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("postgresql://u:p@db.example/app", "postgresql+asyncpg://u:p@db.example/app"),
+        ("postgres://u:p@db.example/app", "postgresql+asyncpg://u:p@db.example/app"),
+        ("postgresql+asyncpg://u:p@db.example/app", "postgresql+asyncpg://u:p@db.example/app"),
+        (
+            "postgresql://u:p@ep-x.neon.tech/app?sslmode=require&channel_binding=require",
+            "postgresql+asyncpg://u:p@ep-x.neon.tech/app?ssl=require",
+        ),
+        ("sqlite:///./todo.db", "sqlite+aiosqlite:///./todo.db"),
+    ],
+)
 def test_database_urls_are_normalized(raw: str, expected: str) -> None:
     assert normalize_url(raw).render_as_string(hide_password=False) == expected

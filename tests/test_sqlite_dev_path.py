@@ -15,21 +15,37 @@ async def test_full_cycle_on_sqlite(tmp_path: Path) -> None:
     app = create_app(make_settings(url))
     async with app.router.lifespan_context(app), asgi_client(app) as client:
         user = await register(client, email="Dev@Example.com")
-        duplicate = await client.post("/api/auth/register", json={"email": "dev@example.com", "password": "12345678"})
+        duplicate = await client.post(
+            "/api/auth/register", json={"email": "dev@example.com", "password": "12345678"}
+        )
         assert duplicate.status_code == 409
         other = await register(client)
-        task = (await client.post("/api/tasks", json={"title": "Sqlite", "priority": "high", "due_date": "2026-12-24"},
-                                  headers=user.headers)).json()
+        task = (
+            await client.post(
+                "/api/tasks",
+                json={"title": "Sqlite", "priority": "high", "due_date": "2026-12-24"},
+                headers=user.headers,
+            )
+        ).json()
         assert datetime.fromisoformat(task["created_at"]).utcoffset().total_seconds() == 0
-        done = (await client.patch(f"/api/tasks/{task['id']}", json={"completed": True}, headers=user.headers)).json()
+        done = (
+            await client.patch(f"/api/tasks/{task['id']}", json={"completed": True}, headers=user.headers)
+        ).json()
         assert datetime.fromisoformat(done["completed_at"]).utcoffset().total_seconds() == 0
         await client.post("/api/tasks", json={"title": "apple", "priority": "low"}, headers=user.headers)
         await client.post("/api/tasks", json={"title": "Medium", "priority": "medium"}, headers=user.headers)
-        page = (await client.get("/api/tasks", params={"sort_by": "priority", "order": "desc"},
-                                 headers=user.headers)).json()
-        assert [t["title"] for t in page["items"]] == ["Sqlite", "Medium", "apple"], "ranked, not alphabetical"
+        page = (
+            await client.get(
+                "/api/tasks", params={"sort_by": "priority", "order": "desc"}, headers=user.headers
+            )
+        ).json()
+        assert [t["title"] for t in page["items"]] == ["Sqlite", "Medium", "apple"], (
+            "ranked, not alphabetical"
+        )
         assert (await client.get(f"/api/tasks/{task['id']}", headers=other.headers)).status_code == 404
-        assert (await client.get("/api/tasks", params={"search": "SQLITE"}, headers=user.headers)).json()["total"] == 1
+        assert (await client.get("/api/tasks", params={"search": "SQLITE"}, headers=user.headers)).json()[
+            "total"
+        ] == 1
         assert (await client.delete(f"/api/tasks/{task['id']}", headers=user.headers)).status_code == 204
         actions = (await client.get("/api/actions", headers=user.headers)).json()
         assert [a["tool"] for a in actions["items"]][:2] == ["delete_task", "list_tasks"]

@@ -48,9 +48,16 @@ async def audited(
     """Run one operation as one transaction and record it; the body sets `outcome.result`."""
     outcome = Outcome()
     started = perf_counter()
-    entry = Action(user_id=user_id, tool=tool, arguments=arguments, source=origin.source,
-                   conversation_id=origin.conversation_id, request_id=origin.request_id,
-                   status=ActionStatus.ok, duration_ms=0.0)
+    entry = Action(
+        user_id=user_id,
+        tool=tool,
+        arguments=arguments,
+        source=origin.source,
+        conversation_id=origin.conversation_id,
+        request_id=origin.request_id,
+        status=ActionStatus.ok,
+        duration_ms=0.0,
+    )
     try:
         yield outcome
         await session.flush()  # the database's verdict on the effect belongs inside this try, not at commit
@@ -87,7 +94,8 @@ async def list_actions(session: AsyncSession, query: ActionQuery, *, user_id: uu
         if value is not None:
             where.append(getattr(Action, name) == value)
     order_by = [col(Action.created_at).desc(), col(Action.id).desc()]
-    rows, total = await fetch_page(session, Action, where=where, order_by=order_by,
-                                   limit=query.limit, offset=query.offset)
+    rows, total = await fetch_page(
+        session, Action, where=where, order_by=order_by, limit=query.limit, offset=query.offset
+    )
     items = [ActionPublic.model_validate(row) for row in rows]
     return ActionPage(items=items, total=total, limit=query.limit, offset=query.offset)

@@ -24,8 +24,9 @@ PRIORITY_RANK = case({Priority.low: 0, Priority.medium: 1, Priority.high: 2}, va
 async def create_task(
     session: AsyncSession, data: TaskCreate, *, user_id: uuid.UUID, origin: Origin
 ) -> TaskPublic:
-    async with audited(session, user_id=user_id, origin=origin, tool="create_task",
-                       arguments=data.model_dump(mode="json")) as outcome:
+    async with audited(
+        session, user_id=user_id, origin=origin, tool="create_task", arguments=data.model_dump(mode="json")
+    ) as outcome:
         now = utcnow()
         task = Task(user_id=user_id, **data.model_dump(), created_at=now, updated_at=now)
         session.add(task)
@@ -36,8 +37,9 @@ async def create_task(
 async def read_task(
     session: AsyncSession, task_id: uuid.UUID, *, user_id: uuid.UUID, origin: Origin
 ) -> TaskPublic:
-    async with audited(session, user_id=user_id, origin=origin, tool="read_task",
-                       arguments={"task_id": str(task_id)}) as outcome:
+    async with audited(
+        session, user_id=user_id, origin=origin, tool="read_task", arguments={"task_id": str(task_id)}
+    ) as outcome:
         stmt = select(Task).where(Task.id == task_id, Task.user_id == user_id)
         outcome.result = _public((await session.exec(stmt)).one_or_none(), task_id)
     return outcome.result
@@ -48,14 +50,16 @@ async def update_task(
 ) -> TaskPublic:
     changes = patch.model_dump(exclude_unset=True)
     arguments = {"task_id": str(task_id), **patch.model_dump(mode="json", exclude_unset=True)}
-    async with audited(session, user_id=user_id, origin=origin, tool="update_task",
-                       arguments=arguments) as outcome:
+    async with audited(
+        session, user_id=user_id, origin=origin, tool="update_task", arguments=arguments
+    ) as outcome:
         now = utcnow()
         values: dict[str, Any] = {**changes, "updated_at": now}
         if "completed" in changes:
             # Completing an already-completed task keeps the original completion time.
-            values["completed_at"] = case((col(Task.completed), Task.completed_at), else_=now) \
-                if changes["completed"] else None
+            values["completed_at"] = (
+                case((col(Task.completed), Task.completed_at), else_=now) if changes["completed"] else None
+            )
         stmt = (
             update(Task)
             .where(col(Task.id) == task_id, col(Task.user_id) == user_id)
@@ -71,8 +75,9 @@ async def delete_task(
     session: AsyncSession, task_id: uuid.UUID, *, user_id: uuid.UUID, origin: Origin
 ) -> TaskPublic:
     """Delete a task; returns it as it was, for the audit trail and for undo."""
-    async with audited(session, user_id=user_id, origin=origin, tool="delete_task",
-                       arguments={"task_id": str(task_id)}) as outcome:
+    async with audited(
+        session, user_id=user_id, origin=origin, tool="delete_task", arguments={"task_id": str(task_id)}
+    ) as outcome:
         stmt = (
             delete(Task)
             .where(col(Task.id) == task_id, col(Task.user_id) == user_id)
@@ -86,12 +91,27 @@ async def delete_task(
 async def list_tasks(
     session: AsyncSession, query: TaskQuery, *, user_id: uuid.UUID, origin: Origin
 ) -> TaskPage:
-    async with audited(session, user_id=user_id, origin=origin, tool="list_tasks",
-                       arguments=query.model_dump(mode="json", exclude_unset=True)) as outcome:
-        rows, total = await fetch_page(session, Task, where=_filters(query, user_id),
-                                       order_by=_ordering(query), limit=query.limit, offset=query.offset)
-        outcome.result = TaskPage(items=[TaskPublic.model_validate(row) for row in rows], total=total,
-                                  limit=query.limit, offset=query.offset)
+    async with audited(
+        session,
+        user_id=user_id,
+        origin=origin,
+        tool="list_tasks",
+        arguments=query.model_dump(mode="json", exclude_unset=True),
+    ) as outcome:
+        rows, total = await fetch_page(
+            session,
+            Task,
+            where=_filters(query, user_id),
+            order_by=_ordering(query),
+            limit=query.limit,
+            offset=query.offset,
+        )
+        outcome.result = TaskPage(
+            items=[TaskPublic.model_validate(row) for row in rows],
+            total=total,
+            limit=query.limit,
+            offset=query.offset,
+        )
     return outcome.result
 
 
@@ -108,8 +128,12 @@ def _filters(query: TaskQuery, user_id: uuid.UUID) -> list[Any]:
     if query.priority is not None:
         where.append(col(Task.priority) == query.priority)
     if query.search is not None:
-        where.append(or_(col(Task.title).icontains(query.search, autoescape=True),
-                         col(Task.description).icontains(query.search, autoescape=True)))
+        where.append(
+            or_(
+                col(Task.title).icontains(query.search, autoescape=True),
+                col(Task.description).icontains(query.search, autoescape=True),
+            )
+        )
     if query.due_before is not None:
         where.append(col(Task.due_date) <= query.due_before)
     if query.due_after is not None:

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (an OAuth2 token type, not a secret)
     expires_in: int
     user: UserPublic
 
@@ -24,8 +24,11 @@ def _token_for(user: UserPublic, tokens: TokensDep) -> TokenResponse:
     return TokenResponse(access_token=tokens.issue(user.id), expires_in=tokens.lifetime_s, user=user)
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED,
-             responses={409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+)
 async def register(body: Registration, session: SessionDep, tokens: TokensDep) -> TokenResponse:
     """Create an account and return an access token for it."""
     return _token_for(await register_user(session, body), tokens)
@@ -38,8 +41,9 @@ async def login(body: Credentials, session: SessionDep, tokens: TokensDep) -> To
 
 
 @router.post("/token", responses={401: {"model": ErrorResponse}})
-async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
-                tokens: TokensDep) -> TokenResponse:
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, tokens: TokensDep
+) -> TokenResponse:
     """OAuth2 password flow (form fields `username` = email, `password`), for the /docs Authorize button."""
     credentials = Credentials(email=form.username, password=form.password)
     return _token_for(await authenticate(session, credentials), tokens)

@@ -64,21 +64,6 @@ def error_response(
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
-def validation_details(errors: list[Any]) -> list[dict[str, Any]]:
-    """Pydantic errors as `{field, message, type}`, the field named without its `body`/`query` prefix."""
-    details = []
-    for err in errors:
-        loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "header")]
-        details.append(
-            {"field": ".".join(loc) or None, "message": err.get("msg", "invalid"), "type": err.get("type")}
-        )
-    return details
-
-
-def summarize(details: list[dict[str, Any]]) -> str:
-    return "; ".join(f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details)
-
-
 async def _tool_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ToolError)
     status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)
@@ -93,8 +78,8 @@ async def _api_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _request_validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = validation_details(list(exc.errors()))
-    return error_response(422, "validation_error", summarize(details), details)
+    error = InvalidInput.from_errors(exc.errors(), skip=("body", "query", "path", "header"))
+    return error_response(422, error.code, error.message, error.details)
 
 
 async def _http_exception(_: Request, exc: Exception) -> JSONResponse:

@@ -5,7 +5,19 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Enum, ForeignKey, Index, String, Text, Uuid, func
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Enum,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    func,
+)
 from sqlmodel import Field, SQLModel
 
 from db.types import JSONVariant, UTCDateTime, utcnow
@@ -20,6 +32,12 @@ class Priority(enum.StrEnum):
 class ActionStatus(enum.StrEnum):
     ok = "ok"
     error = "error"
+
+
+class TurnStatus(enum.StrEnum):
+    running = "running"
+    completed = "completed"
+    failed = "failed"
 
 
 class ActionSource(enum.StrEnum):
@@ -88,8 +106,9 @@ class Action(SQLModel, table=True):
     user_id: uuid.UUID = Field(
         sa_column=Column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     )
-    # Audit rows outlive the conversation they came from, so this is a plain column, not a foreign key.
+    # Audit rows outlive the conversation they came from, so these are plain columns, not foreign keys.
     conversation_id: uuid.UUID | None = Field(default=None)
+    message_id: uuid.UUID | None = Field(default=None)  # the chat turn's user message
     request_id: str | None = Field(default=None, sa_type=String(128))
     tool: str = Field(sa_type=String(64), nullable=False)
     arguments: dict[str, Any] = Field(default_factory=dict, sa_type=JSONVariant, nullable=False)
@@ -98,4 +117,69 @@ class Action(SQLModel, table=True):
     error: str | None = Field(default=None, sa_type=Text)
     duration_ms: float = Field(nullable=False)
     source: ActionSource = Field(sa_type=_enum(ActionSource, "action_source"), nullable=False)
+    created_at: datetime = _timestamp()
+
+
+def _owner_fk(table: str) -> Any:
+    return Field(sa_column=Column(Uuid, ForeignKey(f"{table}.id", ondelete="CASCADE"), nullable=False))
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_user_updated", "user_id", "updated_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = _owner_fk("users")
+    title: str = Field(sa_type=String(200), nullable=False)
+    turn_count: int = Field(default=0, nullable=False)
+    message_count: int = Field(default=0, nullable=False)
+    input_tokens: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    output_tokens: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    total_tokens: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    # The running turn's lease: whoever holds an unexpired token may run a turn here.
+    lease_token: uuid.UUID | None = Field(default=None)
+    lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class ChatTurn(SQLModel, table=True):
+    """One user message and what came of it; its id is the user message's id."""
+
+    __tablename__ = "chat_turns"
+    __table_args__ = (Index("uq_chat_turns_conversation_seq", "conversation_id", "seq", unique=True),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    conversation_id: uuid.UUID = _owner_fk("conversations")
+    user_id: uuid.UUID = Field(nullable=False)
+    seq: int = Field(nullable=False)
+    user_message: str = Field(sa_type=Text, nullable=False)
+    assistant_message_id: uuid.UUID = Field(default_factory=uuid.uuid4, nullable=False)
+    assistant_message: str | None = Field(default=None, sa_type=Text)
+    status: TurnStatus = Field(
+        default=TurnStatus.running, sa_type=_enum(TurnStatus, "turn_status"), nullable=False
+    )
+    error_code: str | None = Field(default=None, sa_type=String(64))
+    error_message: str | None = Field(default=None, sa_type=Text)
+    model: str | None = Field(default=None, sa_type=String(200))
+    input_tokens: int = Field(default=0, nullable=False)
+    output_tokens: int = Field(default=0, nullable=False)
+    total_tokens: int = Field(default=0, nullable=False)
+    created_at: datetime = _timestamp()
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ConversationItem(SQLModel, table=True):
+    """One item of model history, in the Agents SDK's own (Responses input) format."""
+
+    __tablename__ = "conversation_items"
+    __table_args__ = (Index("ix_conversation_items_conversation_id", "conversation_id", "id"),)
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True),
+    )
+    conversation_id: uuid.UUID = _owner_fk("conversations")
+    turn_id: uuid.UUID = _owner_fk("chat_turns")
+    item: dict[str, Any] = Field(sa_type=JSONVariant, nullable=False)
     created_at: datetime = _timestamp()

@@ -32,6 +32,7 @@ class Origin:
 
     source: ActionSource
     conversation_id: uuid.UUID | None = None
+    message_id: uuid.UUID | None = None
     request_id: str | None = None
     actions: list[ActionPublic] = field(default_factory=list)
 
@@ -54,6 +55,7 @@ async def audited(
         arguments=arguments,
         source=origin.source,
         conversation_id=origin.conversation_id,
+        message_id=origin.message_id,
         request_id=origin.request_id,
         status=ActionStatus.ok,
         duration_ms=0.0,

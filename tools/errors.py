@@ -1,5 +1,6 @@
 """Domain errors. The HTTP layer maps each class to one status code; the agent shows the message."""
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -22,8 +23,22 @@ class InvalidInput(ToolError):
     code = "validation_error"
 
     @classmethod
-    def field(cls, field: str, message: str) -> "InvalidInput":
-        return cls(f"{field}: {message}", [{"field": field, "message": message}])
+    def from_errors(cls, errors: Iterable[Any], skip: tuple[str, ...] = ()) -> "InvalidInput":
+        """From pydantic's error list: each bad field as `{field, message, type}`, named in the message.
+
+        `skip` drops location prefixes that are not field names (FastAPI's "body", "query", ...)."""
+        details = []
+        for err in errors:
+            loc = [str(part) for part in err.get("loc", ()) if part not in skip]
+            details.append(
+                {
+                    "field": ".".join(loc) or None,
+                    "message": err.get("msg", "invalid"),
+                    "type": err.get("type"),
+                }
+            )
+        message = "; ".join(f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details)
+        return cls(message, details)
 
 
 class Conflict(ToolError):

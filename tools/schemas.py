@@ -27,11 +27,11 @@ class TaskCreate(_Input):
 class TaskUpdate(_Input):
     """A partial update: only the fields present change; null clears description or due_date."""
 
-    title: Title | None = None
-    description: Description | None = None
-    priority: Priority | None = None
-    due_date: date | None = None
-    completed: bool | None = None
+    title: Title | None = Field(None, description="New title.")
+    description: Description | None = Field(None, description="New details; null clears them.")
+    priority: Priority | None = Field(None, description="low, medium or high.")
+    due_date: date | None = Field(None, description="New due date, YYYY-MM-DD; null clears it.")
+    completed: bool | None = Field(None, description="true marks the task done, false reopens it.")
 
     @field_validator("title", "priority", "completed")
     @classmethod
@@ -42,16 +42,29 @@ class TaskUpdate(_Input):
         return value
 
 
+class TaskRef(_Input):
+    task_id: uuid.UUID = Field(description="The task's id, as returned by list_tasks or create_task.")
+
+
+class TaskChange(TaskUpdate):
+    """update_task's arguments as one object: which task, and the fields to change."""
+
+    task_id: uuid.UUID = Field(description="The task's id, as returned by list_tasks or create_task.")
+
+    def patch(self) -> TaskUpdate:
+        return TaskUpdate.model_validate(self.model_dump(exclude={"task_id"}, exclude_unset=True))
+
+
 class TaskQuery(_Input):
-    status: Literal["all", "pending", "completed"] = "all"
-    priority: Priority | None = None
+    status: Literal["all", "pending", "completed"] = Field("all", description="pending = not done yet.")
+    priority: Priority | None = Field(None, description="Only tasks of this priority.")
     search: SearchText | None = Field(None, description="Case-insensitive text in title or description.")
     due_before: date | None = Field(None, description="Only tasks due on or before this date.")
     due_after: date | None = Field(None, description="Only tasks due on or after this date.")
     sort_by: Literal["created_at", "due_date", "priority", "title"] = "created_at"
     order: Literal["asc", "desc"] = "asc"
-    limit: int = Field(20, ge=1, le=100)
-    offset: int = Field(0, ge=0)
+    limit: int = Field(20, ge=1, le=100, description="Page size, 1-100.")
+    offset: int = Field(0, ge=0, description="Tasks to skip, for the next page.")
 
     @field_validator("search")
     @classmethod
@@ -109,6 +122,7 @@ class ActionPublic(BaseModel):
     duration_ms: float
     source: ActionSource
     conversation_id: uuid.UUID | None
+    message_id: uuid.UUID | None
     request_id: str | None
     created_at: datetime
 

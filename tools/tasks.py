@@ -24,6 +24,11 @@ PRIORITY_RANK = case({Priority.low: 0, Priority.medium: 1, Priority.high: 2}, va
 async def create_task(
     session: AsyncSession, data: TaskCreate, *, user_id: uuid.UUID, origin: Origin
 ) -> TaskPublic:
+    """Create a task for the user.
+
+    Resolve relative dates ("Friday", "tomorrow") to YYYY-MM-DD using today's date from your
+    instructions. Priority is low, medium (the default) or high.
+    """
     async with audited(
         session, user_id=user_id, origin=origin, tool="create_task", arguments=data.model_dump(mode="json")
     ) as outcome:
@@ -37,6 +42,7 @@ async def create_task(
 async def read_task(
     session: AsyncSession, task_id: uuid.UUID, *, user_id: uuid.UUID, origin: Origin
 ) -> TaskPublic:
+    """Get one task with all its fields. Find its id with list_tasks first."""
     async with audited(
         session, user_id=user_id, origin=origin, tool="read_task", arguments={"task_id": str(task_id)}
     ) as outcome:
@@ -48,6 +54,11 @@ async def read_task(
 async def update_task(
     session: AsyncSession, task_id: uuid.UUID, patch: TaskUpdate, *, user_id: uuid.UUID, origin: Origin
 ) -> TaskPublic:
+    """Change some fields of one task; fields you leave out stay as they are.
+
+    completed=true marks the task done and completed=false reopens it. Pass description or
+    due_date as null to clear them. Find the task's id with list_tasks first.
+    """
     changes = patch.model_dump(exclude_unset=True)
     arguments = {"task_id": str(task_id), **patch.model_dump(mode="json", exclude_unset=True)}
     async with audited(
@@ -74,7 +85,7 @@ async def update_task(
 async def delete_task(
     session: AsyncSession, task_id: uuid.UUID, *, user_id: uuid.UUID, origin: Origin
 ) -> TaskPublic:
-    """Delete a task; returns it as it was, for the audit trail and for undo."""
+    """Delete one task permanently. Find its id with list_tasks first."""
     async with audited(
         session, user_id=user_id, origin=origin, tool="delete_task", arguments={"task_id": str(task_id)}
     ) as outcome:
@@ -91,6 +102,11 @@ async def delete_task(
 async def list_tasks(
     session: AsyncSession, query: TaskQuery, *, user_id: uuid.UUID, origin: Origin
 ) -> TaskPage:
+    """List the user's tasks, with optional filters, search, sorting and paging.
+
+    Use search to find a task the user names ("the dentist task" -> search="dentist").
+    Returns {items, total, limit, offset}; use offset to read further pages.
+    """
     async with audited(
         session,
         user_id=user_id,

@@ -1,0 +1,105 @@
+"""`tools.registry`: raw arguments in, the same rules and audit rows as every other interface."""
+
+import uuid
+
+import pytest
+from fastapi import FastAPI
+from sqlmodel import select
+
+from db.models import Action, ActionSource
+from tests.conftest import AuthedUser
+from tools.audit import Origin
+from tools.errors import InvalidInput, NotFound
+from tools.registry import OPERATIONS, invoke
+from tools.schemas import TaskPage, TaskPublic
+
+
+def test_the_five_operations_are_published() -> None:
+    assert list(OPERATIONS) == ["create_task", "read_task", "update_task", "delete_task", "list_tasks"]
+    assert all(op.description for op in OPERATIONS.values())
+    fields = {name: list(op.arguments.model_fields) for name, op in OPERATIONS.items()}
+    assert fields == {
+        "create_task": ["title", "description", "priority", "due_date"],
+        "read_task": ["task_id"],
+        "update_task": ["title", "description", "priority", "due_date", "completed", "task_id"],
+        "delete_task": ["task_id"],
+        "list_tasks": [
+            "status",
+            "priority",
+            "search",
+            "due_before",
+            "due_after",
+            "sort_by",
+            "order",
+            "limit",
+            "offset",
+        ],
+    }
+    assert not any("user_id" in f for f in fields.values())
+
+
+async def _rows(app: FastAPI, user_id: uuid.UUID) -> list[Action]:
+    async with app.state.sessionmaker() as session:
+        stmt = select(Action).where(Action.user_id == user_id).order_by(Action.created_at)
+        return list((await session.exec(stmt)).all())
+
+
+async def test_invoke_runs_and_audits(app: FastAPI, alice: AuthedUser) -> None:
+    user_id, origin = uuid.UUID(alice.id), _origin()
+    async with app.state.sessionmaker() as session:
+        created = await invoke(
+            session,
+            "create_task",
+            {"title": "via registry", "due_date": "2026-12-01"},
+            user_id=user_id,
+            origin=origin,
+        )
+        assert isinstance(created, TaskPublic)
+        changed = await invoke(
+            session,
+            "update_task",
+            {"task_id": str(created.id), "description": "notes"},
+            user_id=user_id,
+            origin=origin,
+        )
+        assert (changed.description, changed.due_date) == ("notes", created.due_date)
+        page = await invoke(session, "list_tasks", {"search": "REGISTRY"}, user_id=user_id, origin=origin)
+        assert isinstance(page, TaskPage) and page.total == 1
+    assert [a.tool for a in origin.actions] == ["create_task", "update_task", "list_tasks"]
+    assert {a.source for a in await _rows(app, user_id)} == {"chat"}
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "field"),
+    [
+        ("create_task", {"title": ""}, "title"),
+        ("create_task", {"title": "x", "due_date": "Friday"}, "due_date"),
+        ("create_task", {"title": "x", "user_id": str(uuid.uuid4())}, "user_id"),
+        ("update_task", {"task_id": "not-an-id", "completed": True}, "task_id"),
+        ("update_task", {"task_id": str(uuid.uuid4()), "title": None}, "title"),
+        ("list_tasks", {"limit": 0}, "limit"),
+    ],
+)
+async def test_rejected_arguments_are_audited(
+    app: FastAPI, alice: AuthedUser, name: str, arguments: dict, field: str
+) -> None:
+    user_id, origin = uuid.UUID(alice.id), _origin()
+    async with app.state.sessionmaker() as session:
+        with pytest.raises(InvalidInput) as caught:
+            await invoke(session, name, arguments, user_id=user_id, origin=origin)
+    assert caught.value.details[0]["field"] == field
+    assert field in caught.value.message
+    (row,) = await _rows(app, user_id)
+    assert (row.tool, row.status, row.arguments) == (name, "error", arguments)
+    assert row.error == caught.value.message
+
+
+async def test_unknown_tool_is_audited_not_found(app: FastAPI, alice: AuthedUser) -> None:
+    async with app.state.sessionmaker() as session:
+        with pytest.raises(NotFound):
+            await invoke(session, "drop_tables", {}, user_id=uuid.UUID(alice.id), origin=_origin())
+    assert [(r.tool, r.status) for r in await _rows(app, uuid.UUID(alice.id))] == [("drop_tables", "error")]
+
+
+def _origin() -> Origin:
+    return Origin(source=ActionSource.chat, conversation_id=uuid.uuid4())

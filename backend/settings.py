@@ -41,6 +41,20 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
 
+    # The chat agent. No provider and no key: the built-in offline (rule-based) model.
+    llm_provider: Literal["openai", "offline"] | None = None
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api: Literal["responses", "chat_completions"] = "responses"
+    llm_timeout_s: float = Field(60.0, gt=0)
+    llm_max_retries: int = Field(2, ge=0)
+    agent_max_turns: int = Field(10, ge=1)
+    agent_tracing: bool = False
+    history_max_items: int = Field(50, ge=2)
+    chat_lease_s: float = Field(60.0, gt=0)
+    chat_turn_timeout_s: float = Field(300.0, gt=0)
+
     @field_validator("cors_origins", "jwt_jwks_algorithms", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -77,6 +91,12 @@ class Settings(BaseSettings):
                 "!" * 78,
             )
         return self.jwt_secret.get_secret_value() if self.jwt_secret else DEV_JWT_SECRET
+
+    @property
+    def provider(self) -> Literal["openai", "offline"]:
+        if self.llm_provider:
+            return self.llm_provider
+        return "openai" if self.openai_api_key else "offline"
 
     @property
     def pool(self) -> PoolSettings:

@@ -6,6 +6,7 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import select
 
+from agent.function_tools import json_schema
 from db.models import Action, ActionSource
 from tests.conftest import AuthedUser
 from tools.audit import Origin
@@ -17,11 +18,11 @@ from tools.schemas import TaskPage, TaskPublic
 def test_the_five_operations_are_published() -> None:
     assert list(OPERATIONS) == ["create_task", "read_task", "update_task", "delete_task", "list_tasks"]
     assert all(op.description for op in OPERATIONS.values())
-    fields = {name: list(op.arguments.model_fields) for name, op in OPERATIONS.items()}
+    fields = {name: list(json_schema(op.arguments)["properties"]) for name, op in OPERATIONS.items()}
     assert fields == {
         "create_task": ["title", "description", "priority", "due_date"],
         "read_task": ["task_id"],
-        "update_task": ["title", "description", "priority", "due_date", "completed", "task_id"],
+        "update_task": ["task_id", "title", "description", "priority", "due_date", "completed"],
         "delete_task": ["task_id"],
         "list_tasks": [
             "status",

@@ -5,6 +5,7 @@ are validated by the same models the REST API uses, and a rejection is audited l
 failure, so every invocation leaves its row.
 """
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -51,11 +52,15 @@ OPERATIONS: dict[str, Operation] = {
 
 
 async def invoke(
-    session: AsyncSession, name: str, arguments: dict[str, Any], *, user_id: uuid.UUID, origin: Origin
+    session: AsyncSession, name: str, arguments: dict[str, Any] | str, *, user_id: uuid.UUID, origin: Origin
 ) -> BaseModel:
-    """Validate raw arguments and run the named operation; every outcome is audited."""
+    """Validate raw arguments (a dict, or a model's JSON text) and run the named operation.
+
+    Every outcome is audited, a rejection of the arguments included."""
     operation = OPERATIONS.get(name)
     try:
+        if isinstance(arguments, str):
+            arguments = _decode(arguments)
         if operation is None:
             raise NotFound(f"there is no tool named {name!r}")
         try:
@@ -64,6 +69,17 @@ async def invoke(
             raise InvalidInput.from_errors(exc.errors()) from exc
     except (NotFound, InvalidInput):
         # Nothing ran: record the rejection itself, with the arguments as they came.
-        async with audited(session, user_id=user_id, origin=origin, tool=name, arguments=arguments):
+        recorded = arguments if isinstance(arguments, dict) else {"raw": arguments}
+        async with audited(session, user_id=user_id, origin=origin, tool=name, arguments=recorded):
             raise
     return await operation.run(session, parsed, user_id, origin)
+
+
+def _decode(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"arguments are not valid JSON: {exc.msg}") from exc
+    if not isinstance(value, dict):
+        raise InvalidInput("arguments must be a JSON object")
+    return value

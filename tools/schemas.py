@@ -46,11 +46,8 @@ class TaskRef(_Input):
     task_id: uuid.UUID = Field(description="The task's id, as returned by list_tasks or create_task.")
 
 
-class TaskChange(TaskUpdate):
-    """update_task's arguments as one object: which task, and the fields to change."""
-
-    task_id: uuid.UUID = Field(description="The task's id, as returned by list_tasks or create_task.")
-
+# update_task's arguments as one object: which task, and the fields to change.
+class TaskChange(TaskRef, TaskUpdate):
     def patch(self) -> TaskUpdate:
         return TaskUpdate.model_validate(self.model_dump(exclude={"task_id"}, exclude_unset=True))
 

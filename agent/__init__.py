@@ -1,0 +1,1 @@
+"""The chat agent: an OpenAI Agents SDK agent over the five task operations, and its conversations."""

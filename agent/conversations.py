@@ -1,0 +1,159 @@
+"""Reading and deleting conversations, always scoped to their owner."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import delete
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from agent.errors import ConversationBusy
+from agent.events import Usage
+from db.models import Action, ChatTurn, Conversation, TurnStatus
+from db.types import utcnow
+from tools.errors import NotFound
+from tools.paging import fetch_page
+from tools.schemas import ActionPublic
+
+
+class ConversationSummary(BaseModel):
+    id: uuid.UUID
+    title: str
+    message_count: int
+    usage: Usage
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class Message(BaseModel):
+    id: uuid.UUID
+    role: str
+    content: str
+    created_at: datetime
+
+
+class TurnError(BaseModel):
+    code: str
+    message: str | None
+
+
+class TurnView(BaseModel):
+    """One exchange: the user's message, the reply (if the turn succeeded) and the actions taken."""
+
+    id: uuid.UUID
+    status: TurnStatus
+    user_message: Message
+    assistant_message: Message | None
+    error: TurnError | None
+    actions: list[ActionPublic]
+    usage: Usage
+    model: str | None
+
+
+class ConversationDetail(ConversationSummary):
+    turns: list[TurnView] = Field(description="In order; each with its user and assistant message.")
+
+
+def _summary(conversation: Conversation) -> ConversationSummary:
+    return ConversationSummary(
+        id=conversation.id,
+        title=conversation.title,
+        message_count=conversation.message_count,
+        usage=_usage(conversation),
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+    )
+
+
+def _usage(row: Any) -> Usage:
+    return Usage(
+        input_tokens=row.input_tokens, output_tokens=row.output_tokens, total_tokens=row.total_tokens
+    )
+
+
+async def list_conversations(
+    session: AsyncSession, *, user_id: uuid.UUID, limit: int, offset: int
+) -> ConversationPage:
+    rows, total = await fetch_page(
+        session,
+        Conversation,
+        where=[col(Conversation.user_id) == user_id],
+        order_by=[col(Conversation.updated_at).desc(), col(Conversation.id).desc()],
+        limit=limit,
+        offset=offset,
+    )
+    return ConversationPage(items=[_summary(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+async def owned_conversation(
+    session: AsyncSession, *, user_id: uuid.UUID, conversation_id: uuid.UUID
+) -> Conversation:
+    stmt = select(Conversation).where(Conversation.id == conversation_id, Conversation.user_id == user_id)
+    conversation = (await session.exec(stmt)).one_or_none()
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} not found")
+    return conversation
+
+
+async def get_conversation(
+    session: AsyncSession, *, user_id: uuid.UUID, conversation_id: uuid.UUID
+) -> ConversationDetail:
+    conversation = await owned_conversation(session, user_id=user_id, conversation_id=conversation_id)
+    turns = (
+        await session.exec(
+            select(ChatTurn).where(ChatTurn.conversation_id == conversation_id).order_by(col(ChatTurn.seq))
+        )
+    ).all()
+    actions = (
+        await session.exec(
+            select(Action)
+            .where(Action.conversation_id == conversation_id, Action.user_id == user_id)
+            .order_by(col(Action.created_at))
+        )
+    ).all()
+    by_turn: dict[uuid.UUID | None, list[ActionPublic]] = {}
+    for action in actions:
+        by_turn.setdefault(action.message_id, []).append(ActionPublic.model_validate(action))
+    views = [_turn_view(turn, by_turn.get(turn.id, [])) for turn in turns]
+    return ConversationDetail(**_summary(conversation).model_dump(), turns=views)
+
+
+def _turn_view(turn: ChatTurn, actions: list[ActionPublic]) -> TurnView:
+    reply = None
+    if turn.assistant_message is not None:
+        reply = Message(
+            id=turn.assistant_message_id,
+            role="assistant",
+            content=turn.assistant_message,
+            created_at=turn.completed_at or turn.created_at,
+        )
+    return TurnView(
+        id=turn.id,
+        status=turn.status,
+        user_message=Message(id=turn.id, role="user", content=turn.user_message, created_at=turn.created_at),
+        assistant_message=reply,
+        error=TurnError(code=turn.error_code, message=turn.error_message) if turn.error_code else None,
+        actions=actions,
+        usage=_usage(turn),
+        model=turn.model,
+    )
+
+
+async def delete_conversation(
+    session: AsyncSession, *, user_id: uuid.UUID, conversation_id: uuid.UUID
+) -> None:
+    """Delete the conversation and its history; its audit rows stay. Refused while a turn runs."""
+    conversation = await owned_conversation(session, user_id=user_id, conversation_id=conversation_id)
+    if conversation.lease_expires_at is not None and conversation.lease_expires_at > utcnow():
+        raise ConversationBusy("this conversation is still answering; delete it once the reply is done")
+    await session.exec(delete(Conversation).where(col(Conversation.id) == conversation_id))
+    await session.commit()

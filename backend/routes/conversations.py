@@ -1,0 +1,64 @@
+"""`/api/conversations`: the caller's chat history."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from agent.conversations import (
+    ConversationDetail,
+    ConversationPage,
+    delete_conversation,
+    get_conversation,
+    list_conversations,
+    owned_conversation,
+)
+from backend.deps import CurrentUser, SessionDep
+from backend.errors import ErrorResponse
+from tools.audit import list_actions
+from tools.schemas import ActionPage, ActionQuery
+
+router = APIRouter(
+    prefix="/api/conversations",
+    tags=["chat"],
+    responses={401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}},
+)
+
+
+@router.get("")
+async def list_(
+    session: SessionDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ConversationPage:
+    """Your conversations, most recently active first."""
+    return await list_conversations(session, user_id=user.id, limit=limit, offset=offset)
+
+
+@router.get("/{conversation_id}")
+async def read(conversation_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> ConversationDetail:
+    """One conversation: each turn's user message, reply and actions, in order."""
+    return await get_conversation(session, user_id=user.id, conversation_id=conversation_id)
+
+
+@router.get("/{conversation_id}/actions")
+async def actions(
+    conversation_id: uuid.UUID,
+    session: SessionDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ActionPage:
+    """The audit trail of one conversation, newest first."""
+    await owned_conversation(session, user_id=user.id, conversation_id=conversation_id)
+    query = ActionQuery(conversation_id=conversation_id, limit=limit, offset=offset)
+    return await list_actions(session, query, user_id=user.id)
+
+
+@router.delete(
+    "/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT, responses={409: {"model": ErrorResponse}}
+)
+async def delete(conversation_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> None:
+    """Delete a conversation and its history. The audit rows of its actions stay."""
+    await delete_conversation(session, user_id=user.id, conversation_id=conversation_id)

@@ -70,6 +70,8 @@ async def test_create_with_every_field(client: httpx.AsyncClient, alice: AuthedU
         ({"title": "ok", "due_date": "2026-13-01"}, "due_date"),
         ({"title": "ok", "due_date": "next friday"}, "due_date"),
         ({"title": "ok", "description": "d" * 2001}, "description"),
+        ({"title": "nul\u0000byte"}, "title"),
+        ({"title": "ok", "description": "nul\u0000"}, "description"),
         ({"title": "ok", "user_id": str(uuid.uuid4())}, "user_id"),
     ],
 )

@@ -13,13 +13,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import User
 from tools.errors import Conflict, InvalidCredentials
+from tools.schemas import text
 
 _hasher = PasswordHash.recommended()  # argon2id
 # Verified when the email is unknown, so a login takes as long whether or not the account exists.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = text(min_length=1, max_length=100)
 
 
 class Registration(BaseModel):

@@ -4,13 +4,35 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from db.models import ActionSource, ActionStatus, Priority
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-SearchText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text: refuse it here as bad input, not later as a server error.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def text(*, min_length: int = 0, max_length: int) -> Any:
+    """A stripped string within these lengths, without NUL characters."""
+    constraints = StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+    return Annotated[str, constraints, AfterValidator(_no_nul)]
+
+
+Title = text(min_length=1, max_length=200)
+Description = text(max_length=2000)
+SearchText = text(max_length=200)
 
 
 class _Input(BaseModel):

@@ -6,7 +6,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from agent.chat import ChatService, RunningTurn, TurnRequest
@@ -14,7 +14,7 @@ from agent.events import MessageCompleted, TurnDone, TurnFailed, Usage
 from backend.deps import CurrentUser, SessionDep
 from backend.errors import ApiError, ErrorResponse
 from tools.errors import InvalidInput
-from tools.schemas import ActionPublic
+from tools.schemas import ActionPublic, text
 
 router = APIRouter(tags=["chat"])
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -49,7 +49,7 @@ user's "today". A conversation answers one message at a time: 409 `conversation_
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+    message: text(min_length=1, max_length=4000)  # type: ignore[valid-type]
     conversation_id: uuid.UUID | None = Field(None, description="Omit to start a new conversation.")
     stream: bool = True
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -80,11 +80,16 @@ class RunningTurn:
 
 class ChatService:
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], model: Model, config: AgentConfig
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        model: Model,
+        config: AgentConfig,
+        clock: Callable[[ZoneInfo], datetime] = datetime.now,
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._clock = clock  # the user's "now", in their time zone
         self._config = config
-        self._model_name = model_name(config)
+        self._model_name = model_name(model)
         self._agent = Agent[ChatContext](
             name="todo-assistant",
             instructions=instructions,
@@ -121,7 +126,7 @@ class ChatService:
             message_id=turn.turn_id,
             request_id=request.request_id,
             timezone=request.timezone,
-            now=datetime.now(request.timezone),
+            now=self._clock(request.timezone),
         )
         history = ConversationSession(
             self._sessionmaker,

@@ -6,7 +6,7 @@ from agents.models import get_default_model
 from openai import AsyncOpenAI
 
 from agent.config import AgentConfig
-from agent.offline.model import MODEL_NAME, OfflineModel
+from agent.offline.model import OfflineModel
 
 
 def build_model(config: AgentConfig, http_client: httpx2.AsyncClient | None = None) -> Model:
@@ -20,13 +20,12 @@ def build_model(config: AgentConfig, http_client: httpx2.AsyncClient | None = No
         max_retries=config.max_retries,
         http_client=http_client,
     )
-    name = model_name(config)
+    name = config.model or get_default_model()
     if config.api == "chat_completions":
         return OpenAIChatCompletionsModel(model=name, openai_client=client)
     return OpenAIResponsesModel(model=name, openai_client=client)
 
 
-def model_name(config: AgentConfig) -> str:
-    if config.provider == "offline":
-        return MODEL_NAME
-    return config.model or get_default_model()
+def model_name(model: Model) -> str:
+    """The name recorded with each turn: what actually answered."""
+    return str(getattr(model, "model", None) or type(model).__name__)

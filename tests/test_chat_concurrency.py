@@ -44,7 +44,9 @@ async def test_busy_conversation_is_409_while_others_run(database_url: str) -> N
         busy = await client.post("/api/chat", json={**body, "message": "too soon"}, headers=user.headers)
         assert busy.status_code == 409
         assert busy.json()["error"]["code"] == "conversation_busy"
-        other = await client.post("/api/chat", json={"message": "elsewhere", "stream": False}, headers=user.headers)
+        other = await client.post(
+            "/api/chat", json={"message": "elsewhere", "stream": False}, headers=user.headers
+        )
         assert other.status_code == 200, "another conversation is not blocked"
         deleting = await client.delete(f"/api/conversations/{conversation_id}", headers=user.headers)
         assert deleting.status_code == 409
@@ -53,7 +55,9 @@ async def test_busy_conversation_is_409_while_others_run(database_url: str) -> N
         assert (await slow).status_code == 200
         after = await client.post("/api/chat", json={**body, "message": "now"}, headers=user.headers)
         assert after.status_code == 200
-        turns = (await client.get(f"/api/conversations/{conversation_id}", headers=user.headers)).json()["turns"]
+        turns = (await client.get(f"/api/conversations/{conversation_id}", headers=user.headers)).json()[
+            "turns"
+        ]
         assert [t["user_message"]["content"] for t in turns] == ["hi", "slow one", "now"]
 
 
@@ -72,18 +76,30 @@ async def test_a_crashed_instances_lease_expires(database_url: str) -> None:
         await _set_lease(app, conversation_id, expires_in=timedelta(seconds=-1))
         taken_over = await client.post("/api/chat", json=body, headers=user.headers)
         assert taken_over.status_code == 200
-        turns = (await client.get(f"/api/conversations/{conversation_id}", headers=user.headers)).json()["turns"]
+        turns = (await client.get(f"/api/conversations/{conversation_id}", headers=user.headers)).json()[
+            "turns"
+        ]
         assert [(t["status"], (t["error"] or {}).get("code")) for t in turns] == [
-            ("failed", "interrupted"), ("completed", None)]
+            ("failed", "interrupted"),
+            ("completed", None),
+        ]
 
 
-async def _set_lease(app, conversation_id: uuid.UUID, *, expires_in: timedelta, running: bool = False) -> None:
+async def _set_lease(
+    app, conversation_id: uuid.UUID, *, expires_in: timedelta, running: bool = False
+) -> None:
     async with app.state.sessionmaker() as session:
-        await session.exec(update(Conversation).where(col(Conversation.id) == conversation_id)
-                           .values(lease_token=uuid.uuid4(), lease_expires_at=utcnow() + expires_in))
+        await session.exec(
+            update(Conversation)
+            .where(col(Conversation.id) == conversation_id)
+            .values(lease_token=uuid.uuid4(), lease_expires_at=utcnow() + expires_in)
+        )
         if running:
-            await session.exec(update(ChatTurn).where(col(ChatTurn.conversation_id) == conversation_id)
-                               .values(status="running", assistant_message=None))
+            await session.exec(
+                update(ChatTurn)
+                .where(col(ChatTurn.conversation_id) == conversation_id)
+                .values(status="running", assistant_message=None)
+            )
         await session.commit()
 
 
@@ -102,11 +118,18 @@ async def test_a_pool_of_one_serves_overlapping_chats(database_url: str) -> None
 
     mock = router()
     mock.post("/responses").mock(side_effect=model)
-    async with chat_app(database_url, openai_model(mock), db_pool_size=1, db_max_overflow=0,
-                        db_pool_timeout_s=5) as app, asgi_client(app) as client:
+    async with (
+        chat_app(
+            database_url, openai_model(mock), db_pool_size=1, db_max_overflow=0, db_pool_timeout_s=5
+        ) as app,
+        asgi_client(app) as client,
+    ):
         alice, bob = await register(client), await register(client)
-        replies = await asyncio.gather(*(
-            client.post("/api/chat", json={"message": "hello", "stream": False}, headers=user.headers)
-            for user in (alice, bob)))
+        replies = await asyncio.gather(
+            *(
+                client.post("/api/chat", json={"message": "hello", "stream": False}, headers=user.headers)
+                for user in (alice, bob)
+            )
+        )
     assert [r.status_code for r in replies] == [200, 200]
     assert both_waiting.is_set()

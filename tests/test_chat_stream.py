@@ -30,14 +30,18 @@ ARGS = {"title": "Dentist", "priority": "high", "due_date": "2026-11-27"}
 
 def script(api: str, mock: respx.Router) -> respx.Route:
     if api == "responses":
-        return mock.post("/responses").mock(side_effect=[
-            sse(responses_frames(function_call("create_task", ARGS, call_id="call_A"), usage=(120, 30))),
-            sse(responses_frames(message(REPLY), usage=(180, 12))),
-        ])
-    return mock.post("/chat/completions").mock(side_effect=[
-        chat_sse(chat_tool_call("create_task", ARGS, call_id="call_A"), usage=(120, 30)),
-        chat_sse(chat_text(REPLY), usage=(180, 12)),
-    ])
+        return mock.post("/responses").mock(
+            side_effect=[
+                sse(responses_frames(function_call("create_task", ARGS, call_id="call_A"), usage=(120, 30))),
+                sse(responses_frames(message(REPLY), usage=(180, 12))),
+            ]
+        )
+    return mock.post("/chat/completions").mock(
+        side_effect=[
+            chat_sse(chat_tool_call("create_task", ARGS, call_id="call_A"), usage=(120, 30)),
+            chat_sse(chat_text(REPLY), usage=(180, 12)),
+        ]
+    )
 
 
 @pytest.mark.parametrize("api", ["responses", "chat_completions"])
@@ -47,7 +51,9 @@ async def test_streamed_turn_with_a_tool_call(database_url: str, api: str) -> No
     async with chat_app(database_url, openai_model(mock, api)) as app:
         async with asgi_client(app) as client:
             user = await register(client)
-        events = await chat_events(app, user.token, {"message": "add a high priority task for Friday: Dentist"})
+        events = await chat_events(
+            app, user.token, {"message": "add a high priority task for Friday: Dentist"}
+        )
 
         names = [name for name, _, _ in events]
         assert names[0] == "conversation" and names[-2:] == ["message", "done"]
@@ -56,11 +62,18 @@ async def test_streamed_turn_with_a_tool_call(database_url: str, api: str) -> No
         assert ids == sorted(ids) and len(set(ids)) == len(ids)
 
         started = events[0][2]
-        conversation_id, user_message_id = uuid.UUID(started["conversation_id"]), uuid.UUID(started["user_message_id"])
+        conversation_id, user_message_id = (
+            uuid.UUID(started["conversation_id"]),
+            uuid.UUID(started["user_message_id"]),
+        )
         call, result = events[1][2], events[2][2]
         assert call == {"call_id": "call_A", "name": "create_task", "arguments": ARGS}
         assert (result["call_id"], result["name"], result["status"], result["error"]) == (
-            "call_A", "create_task", "ok", None)
+            "call_A",
+            "create_task",
+            "ok",
+            None,
+        )
         assert result["result"]["title"] == "Dentist" and result["result"]["priority"] == "high"
         assert result["duration_ms"] > 0
         assert "".join(data["delta"] for name, _, data in events if name == "text_delta") == REPLY
@@ -83,9 +96,18 @@ async def test_streamed_turn_with_a_tool_call(database_url: str, api: str) -> No
             assert turn.assistant_message_id == uuid.UUID(events[-2][2]["message_id"])
             action = await session.get(Action, uuid.UUID(result["action_id"]))
             assert (action.source, action.conversation_id, action.message_id, action.status) == (
-                "chat", conversation_id, user_message_id, "ok")
-            items = (await session.exec(select(ConversationItem).where(
-                ConversationItem.conversation_id == conversation_id).order_by(col(ConversationItem.id)))).all()
+                "chat",
+                conversation_id,
+                user_message_id,
+                "ok",
+            )
+            items = (
+                await session.exec(
+                    select(ConversationItem)
+                    .where(ConversationItem.conversation_id == conversation_id)
+                    .order_by(col(ConversationItem.id))
+                )
+            ).all()
             kinds = [i.item.get("type", "message") for i in items]
             assert kinds == ["message", "function_call", "function_call_output", "message"]
             assert items[0].item["role"] == "user" and items[-1].item["role"] == "assistant"
@@ -93,7 +115,8 @@ async def test_streamed_turn_with_a_tool_call(database_url: str, api: str) -> No
         async with asgi_client(app) as client:
             tasks = (await client.get("/api/tasks", headers=user.headers)).json()
         assert [(t["title"], t["priority"], t["due_date"]) for t in tasks["items"]] == [
-            ("Dentist", "high", "2026-11-27")]
+            ("Dentist", "high", "2026-11-27")
+        ]
 
 
 async def test_sse_headers_and_openapi(database_url: str) -> None:

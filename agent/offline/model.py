@@ -31,6 +31,8 @@ MODEL_NAME = "offline-rules"
 
 
 class OfflineModel(Model):
+    model = MODEL_NAME
+
     async def get_response(
         self, system_instructions: str | None, input: Any, *_: Any, **__: Any
     ) -> ModelResponse:

@@ -12,6 +12,7 @@ RUN useradd --create-home --uid 10001 app
 # Dependencies first, pinned by the same lock file CI uses, so code changes reuse this layer.
 COPY pyproject.toml constraints.txt README.md ./
 COPY backend ./backend
+COPY agent ./agent
 COPY tools ./tools
 COPY db ./db
 COPY alembic.ini ./

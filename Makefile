@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint format migrate lock clean
+.PHONY: install run test lint format migrate bench lock clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ lint: install
 
 format: install
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+bench: install  ## the chat benchmark (needs PostgreSQL); figures go in the README
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 lock:  ## re-resolve the newest allowed versions into constraints.txt
 	rm -rf /tmp/todo-lock && $(PYTHON) -m venv /tmp/todo-lock

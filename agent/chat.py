@@ -109,6 +109,7 @@ class ChatService:
             conversation_id=request.conversation_id,
             message=request.message,
             lease_s=self._config.lease_s,
+            history_limit=self._config.history_max_items,
         )
         running = RunningTurn(turn)
         running.emit(ConversationStarted(conversation_id=turn.conversation_id, user_message_id=turn.turn_id))
@@ -134,6 +135,7 @@ class ChatService:
             conversation_id=turn.conversation_id,
             turn_id=turn.turn_id,
             limit=self._config.history_max_items,
+            history=turn.history,
         )
         heartbeat = asyncio.create_task(self._keep_lease(turn))
         result: RunResultStreaming | None = None
@@ -149,7 +151,7 @@ class ChatService:
             await self._relay(result, running, ctx)
             reply = str(result.final_output or "")
             usage = _usage(result)
-            await self._finish(turn, reply=reply, usage=usage)
+            await self._finish(turn, history, reply=reply, usage=usage)
             running.emit(MessageCompleted(message_id=turn.assistant_message_id, content=reply))
             running.emit(
                 TurnDone(
@@ -160,7 +162,7 @@ class ChatService:
             if result is not None and not result.is_complete:
                 result.cancel()
             code, message = classify(exc)
-            await self._finish(turn, reply=None, usage=_usage(result), error=(code, message))
+            await self._finish(turn, history, reply=None, usage=_usage(result), error=(code, message))
             running.emit(TurnFailed(code=code, message=message))
         finally:
             heartbeat.cancel()
@@ -176,7 +178,13 @@ class ChatService:
             raise TurnTimeout from exc
 
     async def _finish(
-        self, turn: StartedTurn, *, reply: str | None, usage: Usage, error: tuple[str, str] | None = None
+        self,
+        turn: StartedTurn,
+        history: ConversationSession,
+        *,
+        reply: str | None,
+        usage: Usage,
+        error: tuple[str, str] | None = None,
     ) -> None:
         try:
             async with self._sessionmaker() as session:
@@ -186,6 +194,7 @@ class ChatService:
                     reply=reply,
                     usage=TurnUsage(**usage.model_dump()),
                     model=self._model_name,
+                    items=history.rows(),
                     error=error,
                 )
         except Exception:  # the lease expires by itself; the next turn marks this one interrupted

@@ -2,6 +2,10 @@
 
 The SDK keeps history in its own item format (Responses input items, also for Chat Completions),
 so tool calls and their outputs go back to the model exactly as they happened.
+
+A turn's database work is kept to a few short transactions: the history is loaded with the
+lease (see `agent.chat`), and the items the SDK adds during the turn are held here and written
+with the turn's outcome, success or failure, in one transaction (`pending`).
 """
 
 import uuid
@@ -16,6 +20,26 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from db.models import Conversation, ConversationItem
 
 
+def _owned(user_id: uuid.UUID, conversation_id: uuid.UUID) -> Any:
+    # The join keeps the scope in SQL: a conversation of another user yields nothing.
+    return (
+        select(ConversationItem)
+        .join(Conversation, col(Conversation.id) == ConversationItem.conversation_id)
+        .where(Conversation.id == conversation_id, Conversation.user_id == user_id)
+    )
+
+
+async def load_history(
+    session: AsyncSession, *, user_id: uuid.UUID, conversation_id: uuid.UUID, limit: int | None
+) -> list[dict[str, Any]]:
+    """The newest `limit` items, oldest first: one indexed query, whatever the history's length."""
+    stmt = _owned(user_id, conversation_id).order_by(col(ConversationItem.id).desc())
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = (await session.exec(stmt)).all()
+    return [row.item for row in reversed(rows)]
+
+
 class ConversationSession:
     def __init__(
         self,
@@ -25,6 +49,7 @@ class ConversationSession:
         conversation_id: uuid.UUID,
         turn_id: uuid.UUID,
         limit: int | None,
+        history: list[dict[str, Any]] | None = None,
     ) -> None:
         self.session_id = str(conversation_id)
         self.session_settings = SessionSettings(limit=limit)
@@ -32,47 +57,49 @@ class ConversationSession:
         self._user_id = user_id
         self._conversation_id = conversation_id
         self._turn_id = turn_id
-
-    def _owned(self) -> Any:
-        # The join keeps the scope in SQL: a conversation of another user yields nothing.
-        return (
-            select(ConversationItem)
-            .join(Conversation, col(Conversation.id) == ConversationItem.conversation_id)
-            .where(Conversation.id == self._conversation_id, Conversation.user_id == self._user_id)
-        )
+        self._history = history  # preloaded; None reads the database
+        self.pending: list[dict[str, Any]] = []  # added this turn, not yet written
 
     async def get_items(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """The newest `limit` items, oldest first: one indexed query, whatever the history's length."""
         limit = limit if limit is not None else self.session_settings.limit
-        stmt = self._owned().order_by(col(ConversationItem.id).desc())
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        async with self._sessionmaker() as session:
-            rows = (await session.exec(stmt)).all()
-        return paired([row.item for row in reversed(rows)])
+        if self._history is None:
+            async with self._sessionmaker() as session:
+                self._history = await load_history(
+                    session, user_id=self._user_id, conversation_id=self._conversation_id, limit=limit
+                )
+        items = self._history + self.pending
+        return paired(items[-limit:] if limit is not None else items)
 
     async def add_items(self, items: list[Any]) -> None:
-        if not items:
-            return
-        async with self._sessionmaker() as session:
-            session.add_all(
-                ConversationItem(conversation_id=self._conversation_id, turn_id=self._turn_id, item=item)
-                for item in items
-            )
-            await session.commit()
+        self.pending.extend(items)
+
+    def rows(self) -> list[ConversationItem]:
+        """The pending items as rows of this turn, to be written with its outcome."""
+        return [
+            ConversationItem(conversation_id=self._conversation_id, turn_id=self._turn_id, item=item)
+            for item in self.pending
+        ]
 
     async def pop_item(self) -> dict[str, Any] | None:
+        if self.pending:
+            return self.pending.pop()
         async with self._sessionmaker() as session:
-            row = (
-                await session.exec(self._owned().order_by(col(ConversationItem.id).desc()).limit(1))
-            ).first()
+            stmt = (
+                _owned(self._user_id, self._conversation_id)
+                .order_by(col(ConversationItem.id).desc())
+                .limit(1)
+            )
+            row = (await session.exec(stmt)).first()
             if row is None:
                 return None
             await session.delete(row)
             await session.commit()
-            return row.item
+        self._history = None
+        return row.item
 
     async def clear_session(self) -> None:
+        self.pending.clear()
+        self._history = []
         async with self._sessionmaker() as session:
             owned = select(Conversation.id).where(
                 Conversation.id == self._conversation_id, Conversation.user_id == self._user_id

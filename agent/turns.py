@@ -11,7 +11,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.errors import ConversationBusy
-from db.models import ChatTurn, Conversation, TurnStatus
+from agent.session import load_history
+from db.models import ChatTurn, Conversation, ConversationItem, TurnStatus
 from db.types import utcnow
 from tools.errors import NotFound
 
@@ -25,6 +26,7 @@ class StartedTurn:
     assistant_message_id: uuid.UUID
     seq: int
     lease_token: uuid.UUID
+    history: list[dict[str, Any]]  # the newest items before this turn, in the SDK's format
 
 
 @dataclass(frozen=True)
@@ -41,10 +43,11 @@ async def start_turn(
     conversation_id: uuid.UUID | None,
     message: str,
     lease_s: float,
+    history_limit: int | None,
 ) -> StartedTurn:
-    """Take the conversation's lease (creating the conversation if none is given) and store the
-    user's message. Raises NotFound for an unknown or foreign conversation, ConversationBusy
-    while another turn holds an unexpired lease."""
+    """Take the conversation's lease (creating the conversation if none is given), store the
+    user's message and load the history, in one transaction. Raises NotFound for an unknown or
+    foreign conversation, ConversationBusy while another turn holds an unexpired lease."""
     now, token = utcnow(), uuid.uuid4()
     expires = now + timedelta(seconds=lease_s)
     if conversation_id is None:
@@ -60,15 +63,18 @@ async def start_turn(
         )
         session.add(conversation)
         await session.flush()  # no ORM relationship orders the two inserts: the parent goes first
-        conversation_id, seq = conversation.id, 1
+        conversation_id, seq, history = conversation.id, 1, []
     else:
         seq = await _take_lease(session, user_id, conversation_id, token, now, expires)
+        history = await load_history(
+            session, user_id=user_id, conversation_id=conversation_id, limit=history_limit
+        )
     turn = ChatTurn(
         conversation_id=conversation_id, user_id=user_id, seq=seq, user_message=message, created_at=now
     )
     session.add(turn)
     await session.commit()
-    return StartedTurn(conversation_id, turn.id, turn.assistant_message_id, seq, token)
+    return StartedTurn(conversation_id, turn.id, turn.assistant_message_id, seq, token, history)
 
 
 async def _take_lease(
@@ -135,10 +141,13 @@ async def finish_turn(
     reply: str | None,
     usage: TurnUsage,
     model: str | None,
+    items: list[ConversationItem],
     error: tuple[str, str] | None = None,
 ) -> None:
-    """Store the outcome, add the usage to the conversation's totals and release the lease."""
+    """Store the turn's history items and outcome, add the usage to the conversation's totals and
+    release the lease: one transaction."""
     now = utcnow()
+    session.add_all(items)
     code, message = error or (None, None)
     await session.exec(
         update(ChatTurn)

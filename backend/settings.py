@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(10, ge=0)
     db_pool_recycle_s: int = Field(3600, ge=-1)
     db_pool_timeout_s: float = Field(30.0, gt=0)
+    db_pool_pre_ping: bool = True
 
     jwt_secret: SecretStr | None = None
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
@@ -105,4 +106,5 @@ class Settings(BaseSettings):
             max_overflow=self.db_max_overflow,
             recycle_s=self.db_pool_recycle_s,
             timeout_s=self.db_pool_timeout_s,
+            pre_ping=self.db_pool_pre_ping,
         )

@@ -18,6 +18,7 @@ class PoolSettings:
     max_overflow: int = 10
     recycle_s: int = 3600
     timeout_s: float = 30.0
+    pre_ping: bool = True  # a round trip per checkout, to survive connections the server dropped
 
 
 def normalize_url(raw: str) -> URL:
@@ -54,7 +55,7 @@ def create_engine(raw_url: str, pool: PoolSettings = PoolSettings()) -> AsyncEng
         max_overflow=pool.max_overflow,
         pool_recycle=pool.recycle_s,
         pool_timeout=pool.timeout_s,
-        pool_pre_ping=True,
+        pool_pre_ping=pool.pre_ping,
     )
 
 

@@ -29,3 +29,13 @@ def test_package_imports_stay_below_it(package: str) -> None:
     assert files
     offenders = {str(p.relative_to(ROOT)): _imports(p) & FORBIDDEN[package] for p in files}
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_every_package_is_installed() -> None:
+    """A top-level package missing from pyproject's list works from a checkout but not once installed."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    included = {p.rstrip("*") for p in config["tool"]["setuptools"]["packages"]["find"]["include"]}
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    assert packages == included

@@ -75,4 +75,8 @@ def test_curl_examples_work_as_written(server: int) -> None:
     assert '"completed":true' in out and '"due_date":null' in out
     assert "204\n" in out, "DELETE answered 204"
     assert '"tool":"delete_task"' in out
-    assert '"error":{' not in out, out
+    assert "event: conversation" in out and "event: done" in out, "the streamed chat"
+    assert '"name":"create_task"' in out and "Call the dentist" in out
+    assert '"content":"Updated \\"Call the dentist\\": marked as done."' in out, "the JSON-mode chat"
+    assert '"status":"completed"' in out, "the conversation's turns"
+    assert '"error":{' not in out and "event: error" not in out, out

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -35,6 +36,7 @@ from agent.failures import TurnTimeout, classify
 from agent.function_tools import task_tools
 from agent.instructions import instructions
 from agent.providers import model_name
+from agent.recording import Recorder, record_turn
 from agent.session import ConversationSession
 from agent.stream import translate
 from agent.turns import StartedTurn, TurnUsage, finish_turn, renew_lease, start_turn
@@ -85,8 +87,10 @@ class ChatService:
         model: Model,
         config: AgentConfig,
         clock: Callable[[ZoneInfo], datetime] = datetime.now,
+        recorder: Recorder | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._recorder = recorder
         self._clock = clock  # the user's "now", in their time zone
         self._config = config
         self._model_name = model_name(model)
@@ -137,7 +141,37 @@ class ChatService:
             limit=self._config.history_max_items,
             history=turn.history,
         )
-        heartbeat = asyncio.create_task(self._keep_lease(turn))
+        try:
+            with self._recorder.turn(turn.conversation_id, turn.seq) if self._recorder else nullcontext():
+                reply, usage, error = await self._execute(request, running, ctx, history)
+            await self._finish(turn, history, reply=reply, usage=usage, error=error)
+            if self._recorder:
+                await record_turn(
+                    self._recorder,
+                    self._sessionmaker,
+                    ctx,
+                    turn.seq,
+                    request.message,
+                    reply=reply,
+                    error=error,
+                )
+            if error:
+                running.emit(TurnFailed(code=error[0], message=error[1]))
+            else:
+                running.emit(MessageCompleted(message_id=turn.assistant_message_id, content=reply or ""))
+                running.emit(
+                    TurnDone(
+                        conversation_id=turn.conversation_id, usage=usage, actions=list(ctx.actions.values())
+                    )
+                )
+        finally:
+            running.close()
+
+    async def _execute(
+        self, request: TurnRequest, running: RunningTurn, ctx: ChatContext, history: ConversationSession
+    ) -> tuple[str | None, Usage, tuple[str, str] | None]:
+        """Run the agent, relaying its events: (reply, usage, None) or (None, usage, (code, message))."""
+        heartbeat = asyncio.create_task(self._keep_lease(running.turn))
         result: RunResultStreaming | None = None
         try:
             result = Runner.run_streamed(
@@ -149,24 +183,13 @@ class ChatService:
                 run_config=self._run_config,
             )
             await self._relay(result, running, ctx)
-            reply = str(result.final_output or "")
-            usage = _usage(result)
-            await self._finish(turn, history, reply=reply, usage=usage)
-            running.emit(MessageCompleted(message_id=turn.assistant_message_id, content=reply))
-            running.emit(
-                TurnDone(
-                    conversation_id=turn.conversation_id, usage=usage, actions=list(ctx.actions.values())
-                )
-            )
+            return str(result.final_output or ""), _usage(result), None
         except Exception as exc:
             if result is not None and not result.is_complete:
                 result.cancel()
-            code, message = classify(exc)
-            await self._finish(turn, history, reply=None, usage=_usage(result), error=(code, message))
-            running.emit(TurnFailed(code=code, message=message))
+            return None, _usage(result), classify(exc)
         finally:
             heartbeat.cancel()
-            running.close()
 
     async def _relay(self, result: RunResultStreaming, running: RunningTurn, ctx: ChatContext) -> None:
         try:

@@ -6,7 +6,7 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class AgentConfig:
-    provider: Literal["openai", "offline"] = "offline"
+    provider: Literal["openai", "offline", "replay"] = "offline"
     api_key: str | None = None
     base_url: str | None = None
     model: str | None = None  # None: the Agents SDK's default model
@@ -18,3 +18,6 @@ class AgentConfig:
     lease_s: float = 60.0
     turn_timeout_s: float = 300.0
     tracing: bool = False
+    record_dir: str | None = None  # append every model exchange to cassettes here
+    cassettes: tuple[str, ...] = ()  # replay: cassette files or directories
+    replay_mode: Literal["strict", "sequential"] = "strict"

@@ -6,6 +6,8 @@ import httpx2
 import openai
 from agents.exceptions import MaxTurnsExceeded, ModelBehaviorError
 
+from agent.replay.transport import ReplayError
+
 log = logging.getLogger(__name__)
 
 
@@ -14,6 +16,9 @@ class TurnTimeout(Exception):
 
 
 def classify(exc: BaseException) -> tuple[str, str]:
+    replayed = _replay_error(exc)
+    if replayed is not None:  # raised inside the transport, wrapped by the openai client
+        return replayed.code, str(replayed)
     match exc:
         case openai.APITimeoutError() | httpx2.TimeoutException():
             return "model_timeout", "the model did not answer in time"
@@ -33,3 +38,11 @@ def classify(exc: BaseException) -> tuple[str, str]:
             return "max_turns_exceeded", "the request needed more steps than allowed"
     log.error("chat turn failed", exc_info=exc)
     return "internal_error", "something went wrong while answering"
+
+
+def _replay_error(exc: BaseException | None) -> ReplayError | None:
+    while exc is not None:
+        if isinstance(exc, ReplayError):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None

@@ -1,8 +1,11 @@
 """The application factory."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+import httpx2
 from agents import Model
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -10,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from agent.chat import ChatService
 from agent.config import AgentConfig
 from agent.providers import build_model
+from agent.recording import Recorder
 from backend.errors import install_error_handlers
 from backend.observability import RequestContextMiddleware, configure_logging
 from backend.routes import actions, agent_tasks, auth, chat, conversations, health, tasks
@@ -39,21 +43,35 @@ def agent_config(settings: Settings) -> AgentConfig:
         lease_s=settings.chat_lease_s,
         turn_timeout_s=settings.chat_turn_timeout_s,
         tracing=settings.agent_tracing,
+        record_dir=settings.llm_record_dir,
+        cassettes=tuple(settings.llm_cassette),
+        replay_mode=settings.llm_replay_mode,
     )
 
 
-def create_app(settings: Settings | None = None, *, model: Model | None = None) -> FastAPI:
-    """`model` replaces the configured one (tests pass a model on a mock transport)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    model: Model | None = None,
+    llm_transport: httpx2.AsyncBaseTransport | None = None,
+    clock: Callable[[ZoneInfo], datetime] = datetime.now,
+) -> FastAPI:
+    """`model` replaces the configured model; `llm_transport` carries the configured model's
+    HTTP traffic (tests and the replay runner put mocks there); `clock` gives the users' "now"."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
     config = agent_config(settings)
+    recorder = Recorder(config.record_dir) if config.record_dir else None
+    chat_model = model or build_model(config, transport=llm_transport, recorder=recorder)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url, settings.pool)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.chat = ChatService(app.state.sessionmaker, model or build_model(config), config)
+        app.state.chat = ChatService(
+            app.state.sessionmaker, chat_model, config, clock=clock, recorder=recorder
+        )
         try:
             yield
         finally:

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # The chat agent. No provider and no key: the built-in offline (rule-based) model.
-    llm_provider: Literal["openai", "offline"] | None = None
+    llm_provider: Literal["openai", "offline", "replay"] | None = None
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     llm_model: str | None = None
@@ -55,8 +55,13 @@ class Settings(BaseSettings):
     history_max_items: int = Field(50, ge=2)
     chat_lease_s: float = Field(60.0, gt=0)
     chat_turn_timeout_s: float = Field(300.0, gt=0)
+    # Record every model exchange into per-conversation cassettes in this directory.
+    llm_record_dir: str | None = None
+    # LLM_PROVIDER=replay: cassette files or directories (comma-separated), and how strictly to replay.
+    llm_cassette: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    llm_replay_mode: Literal["strict", "sequential"] = "strict"
 
-    @field_validator("cors_origins", "jwt_jwks_algorithms", mode="before")
+    @field_validator("cors_origins", "jwt_jwks_algorithms", "llm_cassette", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):  # "https://a.example,https://b.example"
@@ -94,7 +99,7 @@ class Settings(BaseSettings):
         return self.jwt_secret.get_secret_value() if self.jwt_secret else DEV_JWT_SECRET
 
     @property
-    def provider(self) -> Literal["openai", "offline"]:
+    def provider(self) -> Literal["openai", "offline", "replay"]:
         if self.llm_provider:
             return self.llm_provider
         return "openai" if self.openai_api_key else "offline"

@@ -50,7 +50,7 @@ def openai_model(router: respx.Router, api: Api = "responses", **config: Any) ->
     settings = AgentConfig(
         provider="openai", api_key="sk-test", base_url=BASE_URL, model="gpt-test", api=api, **config
     )
-    return build_model(settings, http_client=httpx2.AsyncClient(transport=bridge(router)))
+    return build_model(settings, transport=bridge(router))
 
 
 def router() -> respx.Router:

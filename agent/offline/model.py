@@ -36,14 +36,14 @@ class OfflineModel(Model):
     async def get_response(
         self, system_instructions: str | None, input: Any, *_: Any, **__: Any
     ) -> ModelResponse:
-        item, usage = _decide(system_instructions, input)
+        item, usage = decide(system_instructions, input)
         return ModelResponse(output=[item], usage=usage, response_id=None)
 
-    async def stream_response(
+    async def stream_response(  # type: ignore[override]
         self, system_instructions: str | None, input: Any, *_: Any, **__: Any
     ) -> AsyncIterator[Any]:
-        item, usage = _decide(system_instructions, input)
-        response = _response(item, usage)
+        item, usage = decide(system_instructions, input)
+        response = response_of(item, usage)
         seq = iter(range(1_000_000))
         yield ResponseCreatedEvent(
             type="response.created",
@@ -70,7 +70,7 @@ class OfflineModel(Model):
         yield ResponseCompletedEvent(type="response.completed", sequence_number=next(seq), response=response)
 
 
-def _decide(instructions: str | None, input: Any) -> tuple[Any, Usage]:
+def decide(instructions: str | None, input: Any) -> tuple[Any, Usage]:
     items: list[dict[str, Any]] = (
         [{"role": "user", "content": input}] if isinstance(input, str) else list(input)
     )
@@ -137,7 +137,7 @@ def _assistant_text(item: dict[str, Any]) -> str | None:
     return user_text(item) or None
 
 
-def _response(item: Any, usage: Usage) -> Response:
+def response_of(item: Any, usage: Usage) -> Response:
     return Response(
         id=f"resp_{item.id.split('_', 1)[1]}",
         created_at=0,

@@ -1,0 +1,1 @@
+"""Replaying recorded conversations: the replay model provider, the runner and its pytest plugin."""

@@ -1,0 +1,62 @@
+"""`python -m agent.replay PATH...`: replay recorded conversations and report what changed.
+
+Exits 0 when every turn of every conversation behaves as recorded, 1 otherwise, 2 when a
+cassette cannot be read.
+"""
+
+import argparse
+import asyncio
+import sys
+
+from agent.replay.cassette import CassetteError, find, load
+from agent.replay.runner import replay, summary_table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m agent.replay", description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="+", help="cassette files, or directories searched for *.jsonl")
+    parser.add_argument(
+        "--mode",
+        choices=["strict", "sequential"],
+        default="strict",
+        help="strict: every model request must match the recording (default)",
+    )
+    parser.add_argument("--ignore-text", action="store_true", help="do not compare the replies' text")
+    parser.add_argument("--database-url", help="replay on this database (default: a throw-away SQLite file)")
+    parser.add_argument(
+        "--base-url", help="replay against a running server (started with LLM_PROVIDER=replay)"
+    )
+    parser.add_argument("--token", help="with --base-url: a fresh user's access token")
+    args = parser.parse_args(argv)
+    try:
+        cassettes = [load(path) for path in find(args.paths)]
+    except CassetteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not cassettes:
+        print("error: no cassette found", file=sys.stderr)
+        return 2
+    reports = asyncio.run(_replay_all(cassettes, args))
+    print(summary_table(reports))
+    for report in reports:
+        if not report.passed:
+            print("\n" + report.describe())
+    return 0 if all(r.passed for r in reports) else 1
+
+
+async def _replay_all(cassettes: list, args: argparse.Namespace) -> list:
+    return [
+        await replay(
+            c,
+            mode=args.mode,
+            ignore_text=args.ignore_text,
+            database_url=args.database_url,
+            base_url=args.base_url,
+            token=args.token,
+        )
+        for c in cassettes
+    ]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

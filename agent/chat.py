@@ -104,6 +104,10 @@ class ChatService:
         self._run_config = RunConfig(tracing_disabled=not config.tracing)
         self._tasks: set[asyncio.Task[None]] = set()
 
+    @property
+    def provider(self) -> str:
+        return self._config.provider
+
     async def start(self, session: AsyncSession, request: TurnRequest) -> RunningTurn:
         """Take the conversation's lease and store the message (committing, so the request's
         connection is free again), then run the turn in the background."""

@@ -90,7 +90,8 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
         async def tee() -> AsyncIterator[bytes]:
             received = bytearray()
             try:
-                async for chunk in response.aiter_raw():
+                # The raw byte stream itself: also fine for responses a transport built in memory.
+                async for chunk in response.stream:  # type: ignore[union-attr]
                     received.extend(chunk)
                     yield chunk
             finally:

@@ -53,7 +53,7 @@ async def start_turn(
     if conversation_id is None:
         conversation = Conversation(
             user_id=user_id,
-            title=_title(message),
+            title=title_of(message),
             turn_count=1,
             message_count=1,
             lease_token=token,
@@ -185,6 +185,7 @@ def _keep_unless_ours(token: uuid.UUID) -> Any:
     return case((col(Conversation.lease_token) == token, None), else_=Conversation.lease_expires_at)
 
 
-def _title(message: str) -> str:
+def title_of(message: str) -> str:
+    """A conversation's title: its first message, on one line, cut to TITLE_CHARS."""
     text = " ".join(message.split())
     return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1].rstrip() + "…"

@@ -16,7 +16,7 @@ from agent.providers import build_model
 from agent.recording import Recorder
 from backend.errors import install_error_handlers
 from backend.observability import RequestContextMiddleware, configure_logging
-from backend.routes import actions, agent_tasks, auth, chat, conversations, health, tasks
+from backend.routes import actions, agent_tasks, auth, chat, compat, conversations, health, tasks
 from backend.security import TokenService
 from backend.settings import Settings
 from db.engine import create_engine, create_sessionmaker
@@ -92,6 +92,6 @@ def create_app(
             expose_headers=["X-Request-ID", "Location"],
         )
     app.add_middleware(RequestContextMiddleware)
-    for module in (health, auth, tasks, agent_tasks, actions, chat, conversations):
+    for module in (health, auth, tasks, agent_tasks, actions, chat, conversations, compat):
         app.include_router(module.router)
     return app

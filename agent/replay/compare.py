@@ -29,8 +29,8 @@ class Normalizer:
         return self.ids.setdefault(value, f"#{len(self.ids) + 1}")
 
     def __call__(self, value: Any, key: str | None = None) -> Any:
-        if isinstance(value, dict):
-            return {k: self(v, k) for k, v in value.items()}
+        if isinstance(value, dict):  # sorted: JSONB and JSON store keys in different orders
+            return {k: self(value[k], k) for k in sorted(value)}
         if isinstance(value, list):
             return [self(v) for v in value]
         if not isinstance(value, str):

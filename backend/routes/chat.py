@@ -66,11 +66,11 @@ class ChatReply(BaseModel):
     usage: Usage
 
 
-def _chat_service(request: Request) -> ChatService:
+def chat_service(request: Request) -> ChatService:
     return request.app.state.chat
 
 
-def _timezone(x_timezone: Annotated[str | None, Header()] = None) -> ZoneInfo:
+def timezone_of(x_timezone: Annotated[str | None, Header()] = None) -> ZoneInfo:
     try:
         return ZoneInfo(x_timezone or "UTC")
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -95,8 +95,8 @@ async def chat(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
-    service: Annotated[ChatService, Depends(_chat_service)],
-    timezone: Annotated[ZoneInfo, Depends(_timezone)],
+    service: Annotated[ChatService, Depends(chat_service)],
+    timezone: Annotated[ZoneInfo, Depends(timezone_of)],
 ) -> ChatReply:
     turn = await service.start(
         session,
@@ -110,7 +110,7 @@ async def chat(
     )
     if body.stream:
         return EventSourceResponse(_sse(turn), ping=KEEPALIVE_S, headers=SSE_HEADERS)  # type: ignore[return-value]
-    return await _collect(turn)
+    return await collect_reply(turn)
 
 
 async def _sse(turn: RunningTurn) -> AsyncIterator[ServerSentEvent]:
@@ -120,7 +120,7 @@ async def _sse(turn: RunningTurn) -> AsyncIterator[ServerSentEvent]:
         )
 
 
-async def _collect(turn: RunningTurn) -> ChatReply:
+async def collect_reply(turn: RunningTurn) -> ChatReply:
     message: MessageCompleted | None = None
     async for envelope in turn.events():
         match envelope.event:

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from agent.conversations import (
     ConversationDetail,
@@ -13,6 +13,7 @@ from agent.conversations import (
     list_conversations,
     owned_conversation,
 )
+from agent.transcripts import Transcript, export_transcript, import_transcript
 from backend.deps import CurrentUser, SessionDep
 from backend.errors import ErrorResponse
 from tools.audit import list_actions
@@ -62,3 +63,24 @@ async def actions(
 async def delete(conversation_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> None:
     """Delete a conversation and its history. The audit rows of its actions stay."""
     await delete_conversation(session, user_id=user.id, conversation_id=conversation_id)
+
+
+@router.get("/{conversation_id}/export")
+async def export(
+    conversation_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser
+) -> Transcript:
+    """The conversation as a portable transcript: each turn's message, tool calls, reply and usage."""
+    return await export_transcript(
+        session, user_id=user.id, conversation_id=conversation_id, provider=request.app.state.chat.provider
+    )
+
+
+@router.post("/import", status_code=status.HTTP_201_CREATED, responses={422: {"model": ErrorResponse}})
+async def import_(
+    body: Transcript, response: Response, session: SessionDep, user: CurrentUser
+) -> ConversationDetail:
+    """Re-create a conversation from a transcript, as yours, with new ids; continue it with POST /api/chat.
+    Nothing in it is executed again."""
+    conversation_id = await import_transcript(session, user_id=user.id, transcript=body)
+    response.headers["Location"] = f"{router.prefix}/{conversation_id}"
+    return await get_conversation(session, user_id=user.id, conversation_id=conversation_id)

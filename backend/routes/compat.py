@@ -1,0 +1,76 @@
+"""`POST /api/{user_id}/chat`: the request and answer shape many existing chat frontends use.
+
+Backed by the same agent and storage as /api/chat (non-streamed). The user id in the path is
+only checked against the token; it never decides whose data is touched.
+"""
+
+import uuid
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.chat import ChatService, TurnRequest
+from backend.deps import CurrentUser, SessionDep
+from backend.errors import ApiError, ErrorResponse
+from backend.routes.chat import chat_service, collect_reply, timezone_of
+from tools.schemas import text
+
+router = APIRouter(tags=["chat"])
+
+
+class CompatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    conversation_id: uuid.UUID | None = None
+    message: text(min_length=1, max_length=4000)  # type: ignore[valid-type]
+
+
+class CompatToolCall(BaseModel):
+    name: str
+    arguments: dict[str, Any]
+    result: Any | None
+    status: str
+    error: str | None
+
+
+class CompatReply(BaseModel):
+    conversation_id: uuid.UUID
+    response: str
+    tool_calls: list[CompatToolCall] = Field(default_factory=list)
+
+
+@router.post("/api/{user_id}/chat", responses={403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}})
+async def compat_chat(
+    user_id: str,
+    body: CompatRequest,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    service: Annotated[ChatService, Depends(chat_service)],
+    timezone: Annotated[ZoneInfo, Depends(timezone_of)],
+) -> CompatReply:
+    """Send a message as `{conversation_id?, message}`; get `{conversation_id, response, tool_calls}`."""
+    if user_id != str(user.id):
+        raise ApiError(403, "forbidden", "the user id in the path is not the authenticated user")
+    turn = await service.start(
+        session,
+        TurnRequest(
+            user_id=user.id,
+            conversation_id=body.conversation_id,
+            message=body.message,
+            timezone=timezone,
+            request_id=request.state.request_id,
+        ),
+    )
+    reply = await collect_reply(turn)
+    calls = [
+        CompatToolCall(
+            name=a.tool, arguments=a.arguments, result=a.result, status=a.status.value, error=a.error
+        )
+        for a in reply.actions
+    ]
+    return CompatReply(
+        conversation_id=reply.conversation_id, response=reply.message.content, tool_calls=calls
+    )

@@ -3,10 +3,13 @@
 import asyncio
 import json
 import shutil
+import socket
 from pathlib import Path
 
+import httpx2
 import pytest
 import respx
+import uvicorn
 
 from agent.replay.__main__ import main as replay_cli
 from agent.replay.cassette import CassetteError, load
@@ -14,7 +17,17 @@ from agent.replay.runner import replay
 from backend.app import create_app
 from db.models import Priority
 from tests.conftest import AuthedUser, asgi_client, make_settings, register
-from tests.fake_llm import bridge, chat_events, function_call, message, responses_frames, router, sse
+from tests.fake_llm import (
+    bridge,
+    chat_app,
+    chat_events,
+    function_call,
+    message,
+    openai_model,
+    responses_frames,
+    router,
+    sse,
+)
 
 SECRET = "sk-test-must-never-be-written"
 MESSAGES = ["add milk", "what did you add?"]
@@ -168,3 +181,70 @@ def test_the_library_replays(tmp_path: Path, pytester: pytest.Pytester) -> None:
     )
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*differs from the recording*dragon*unicorn*"])
+
+
+async def test_transcripts_replay_too(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mock = router()
+    mock.post("/responses").mock(
+        side_effect=[
+            sse(responses_frames(function_call("create_task", {"title": "Soap"}, call_id="c1"))),
+            sse(responses_frames(message("Added Soap."))),
+        ]
+    )
+    async with chat_app(database_url, openai_model(mock)) as app, asgi_client(app) as client:
+        user = await register(client)
+        first = await chat_events(app, user.token, {"message": "add soap"})
+        conversation_id = first[0][2]["conversation_id"]
+        soap = (await client.get("/api/tasks", headers=user.headers)).json()["items"][0]["id"]
+        mock.routes[0].side_effect = [  # the model refers to the real id, as a real one would
+            sse(responses_frames(function_call("list_tasks", {"search": "soap"}, call_id="c2"))),
+            sse(
+                responses_frames(
+                    function_call("update_task", {"task_id": soap, "completed": True}, call_id="c3")
+                )
+            ),
+            sse(responses_frames(message("Done."))),
+        ]
+        await chat_events(app, user.token, {"message": "soap is done", "conversation_id": conversation_id})
+        transcript = (
+            await client.get(f"/api/conversations/{conversation_id}/export", headers=user.headers)
+        ).json()
+    path = tmp_path / "soap.json"
+    path.write_text(json.dumps(transcript))
+    assert await asyncio.to_thread(replay_cli, [str(path)]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+
+    # The transcript's model is replayed as written; what is checked is what the backend did with it.
+    transcript["turns"][1]["tool_calls"][1]["status"] = "error"
+    path.write_text(json.dumps(transcript))
+    assert await asyncio.to_thread(replay_cli, [str(path)]) == 1
+    assert "tool calls[1].status" in capsys.readouterr().out
+
+
+async def test_replay_against_a_running_server(database_url: str, tmp_path: Path) -> None:
+    path, _, _ = await record_conversation(database_url, tmp_path)
+    app = create_app(make_settings(database_url, llm_provider="replay", llm_cassette=str(path)))
+    async with app.router.lifespan_context(app):
+        port = _free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        )
+        serving = asyncio.create_task(server.serve())
+        while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
+            await asyncio.sleep(0.01)
+        try:
+            async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                user = await register(client)
+            report = await replay(load(path), base_url=f"http://127.0.0.1:{port}", token=user.token)
+        finally:
+            server.should_exit = True
+            await serving
+    assert report.passed, report.describe()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

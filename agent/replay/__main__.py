@@ -8,13 +8,16 @@ import argparse
 import asyncio
 import sys
 
-from agent.replay.cassette import CassetteError, find, load
+from agent.replay.cassette import CassetteError, find
 from agent.replay.runner import replay, summary_table
+from agent.replay.transcript_model import load_source
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m agent.replay", description=__doc__.split("\n\n")[0])
-    parser.add_argument("paths", nargs="+", help="cassette files, or directories searched for *.jsonl")
+    parser.add_argument(
+        "paths", nargs="+", help="cassettes (*.jsonl) and transcripts (*.json), or directories"
+    )
     parser.add_argument(
         "--mode",
         choices=["strict", "sequential"],
@@ -29,14 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", help="with --base-url: a fresh user's access token")
     args = parser.parse_args(argv)
     try:
-        cassettes = [load(path) for path in find(args.paths)]
+        sources = [load_source(path) for path in find(args.paths)]
     except CassetteError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if not cassettes:
-        print("error: no cassette found", file=sys.stderr)
+    if not sources:
+        print("error: no cassette or transcript found", file=sys.stderr)
         return 2
-    reports = asyncio.run(_replay_all(cassettes, args))
+    reports = asyncio.run(_replay_all(sources, args))
     print(summary_table(reports))
     for report in reports:
         if not report.passed:
@@ -44,17 +47,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(r.passed for r in reports) else 1
 
 
-async def _replay_all(cassettes: list, args: argparse.Namespace) -> list:
+async def _replay_all(sources: list, args: argparse.Namespace) -> list:
     return [
         await replay(
-            c,
+            cassette,
+            model=model,
             mode=args.mode,
             ignore_text=args.ignore_text,
             database_url=args.database_url,
             base_url=args.base_url,
             token=args.token,
         )
-        for c in cassettes
+        for cassette, model in sources
     ]
 
 

@@ -35,7 +35,7 @@ class RecordedTurn:
     error: str | None
     reply: str | None
     tool_calls: list[dict[str, Any]]
-    tasks: list[dict[str, Any]]
+    tasks: list[dict[str, Any]] | None  # None: not recorded (a transcript)
 
 
 @dataclass
@@ -111,9 +111,10 @@ def _add(cassette: Cassette, record: dict[str, Any]) -> None:
 
 
 def find(paths: list[str | Path]) -> list[Path]:
-    """Cassette files among `paths`: files as given, directories searched for `*.jsonl`."""
+    """Conversations among `paths`: files as given, directories searched for cassettes (`*.jsonl`)
+    and transcripts (`*.json`)."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        found.extend(sorted(path.rglob("*.jsonl")) if path.is_dir() else [path])
+        found.extend(sorted([*path.rglob("*.jsonl"), *path.rglob("*.json")]) if path.is_dir() else [path])
     return found

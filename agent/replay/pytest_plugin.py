@@ -1,4 +1,4 @@
-"""A pytest plugin: each cassette in a `conversations/` directory becomes one test.
+"""A pytest plugin: each cassette or transcript in a `conversations/` directory becomes one test.
 
 Enable it with `-p agent.replay.pytest_plugin` (or `pytest_plugins = ["agent.replay.pytest_plugin"]`
 in a conftest). Each conversation replays on a throw-away SQLite database, or on
@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from agent.replay.cassette import CassetteError, load
+from agent.replay.cassette import CassetteError
 from agent.replay.runner import Report, replay
+from agent.replay.transcript_model import load_source
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -24,14 +25,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
-    if file_path.suffix == ".jsonl" and file_path.parent.name == "conversations":
+    if file_path.suffix in (".jsonl", ".json") and file_path.parent.name == "conversations":
         return CassetteFile.from_parent(parent, path=file_path)
     return None
 
 
 class CassetteFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
-        yield ConversationItem.from_parent(self, name=self.path.name.removesuffix(".jsonl"))
+        yield ConversationItem.from_parent(self, name=self.path.stem)
 
 
 class ReplayFailure(Exception):
@@ -41,12 +42,13 @@ class ReplayFailure(Exception):
 class ConversationItem(pytest.Item):
     def runtest(self) -> None:
         try:
-            cassette = load(self.path)
+            cassette, model = load_source(self.path)
         except CassetteError as exc:
             raise ReplayFailure(str(exc)) from exc
         report: Report = asyncio.run(
             replay(
                 cassette,
+                model=model,
                 mode=self.config.getoption("--replay-mode"),
                 ignore_text=self.config.getoption("--replay-ignore-text"),
                 database_url=os.environ.get("REPLAY_DATABASE_URL"),

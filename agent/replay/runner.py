@@ -22,6 +22,7 @@ import httpx2
 
 from agent.replay.cassette import Cassette, RecordedTurn
 from agent.replay.compare import Normalizer, first_difference
+from agent.replay.transcript_model import TranscriptModel
 from agent.replay.transport import ReplayMode, replay_transport
 
 
@@ -87,10 +88,9 @@ def compare_turn(
         differences.append(
             f"outcome: recorded {recorded.error or 'success'} -> now {seen.error or 'success'}"
         )
-    checks = [
-        ("tool calls", [_call(c) for c in recorded.tool_calls], [_call(c) for c in seen.tool_calls]),
-        ("tasks", recorded.tasks, seen.tasks),
-    ]
+    checks = [("tool calls", [_call(c) for c in recorded.tool_calls], [_call(c) for c in seen.tool_calls])]
+    if recorded.tasks is not None:
+        checks.append(("tasks", recorded.tasks, seen.tasks))
     if not ignore_text:
         checks.append(("reply", recorded.reply, seen.reply))
     for label, before, after in checks:
@@ -158,18 +158,22 @@ class ReplayFailed(Exception):
 async def replay(
     cassette: Cassette,
     *,
+    model: TranscriptModel | None = None,
     mode: ReplayMode = "strict",
     ignore_text: bool = False,
     database_url: str | None = None,
     base_url: str | None = None,
     token: str | None = None,
 ) -> Report:
+    """Replay one conversation; `model` replays a transcript (see `transcript_model.load_source`)."""
     report = Report(cassette.name)
     sides = (Side(), Side())
     try:
-        async with _chat_client(cassette, mode, database_url, base_url, token) as (chat, clock):
-            for recorded in cassette.turns:
+        async with _chat_client(cassette, model, mode, database_url, base_url, token) as (chat, clock):
+            for index, recorded in enumerate(cassette.turns):
                 clock.now = recorded.now
+                if model is not None:
+                    model.turn = index
                 outcome = TurnOutcome(recorded.seq, recorded.message)
                 report.turns.append(outcome)
                 try:
@@ -201,7 +205,12 @@ class Clock:
 
 @asynccontextmanager
 async def _chat_client(
-    cassette: Cassette, mode: ReplayMode, database_url: str | None, base_url: str | None, token: str | None
+    cassette: Cassette,
+    model: TranscriptModel | None,
+    mode: ReplayMode,
+    database_url: str | None,
+    base_url: str | None,
+    token: str | None,
 ) -> AsyncIterator[tuple[ChatClient, Clock]]:
     clock = Clock(cassette.turns[0].now)
     if base_url is not None:
@@ -211,7 +220,7 @@ async def _chat_client(
             yield ChatClient(client, token), clock
         return
     async with (
-        _in_process_app(cassette, mode, database_url, clock) as app,
+        _in_process_app(cassette, model, mode, database_url, clock) as app,
         httpx2.AsyncClient(
             transport=httpx2.ASGITransport(app=app), base_url="http://replay", timeout=120
         ) as client,
@@ -225,7 +234,11 @@ async def _chat_client(
 
 @asynccontextmanager
 async def _in_process_app(
-    cassette: Cassette, mode: ReplayMode, database_url: str | None, clock: Callable[[ZoneInfo], datetime]
+    cassette: Cassette,
+    model: TranscriptModel | None,
+    mode: ReplayMode,
+    database_url: str | None,
+    clock: Callable[[ZoneInfo], datetime],
 ) -> AsyncIterator[Any]:
     # Imported here: the backend is the runner's subject, and `agent` must not depend on it at import.
     from backend.app import create_app
@@ -247,7 +260,10 @@ async def _in_process_app(
             llm_max_retries=0,
             openai_api_key="replay",
         )
-        app = create_app(settings, llm_transport=replay_transport(cassette.exchanges, mode), clock=clock)
+        if model is not None:
+            app = create_app(settings, model=model, clock=clock)
+        else:
+            app = create_app(settings, llm_transport=replay_transport(cassette.exchanges, mode), clock=clock)
         async with app.router.lifespan_context(app):
             yield app
 

@@ -2,20 +2,13 @@
 
 import asyncio
 import json
-import socket
 
 import httpx
 import httpx2
-import uvicorn
 
 from tests.conftest import register
 from tests.fake_llm import chat_app, function_call, message, openai_model, responses_frames, router, sse
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.servers import serve
 
 
 async def test_disconnected_client_finds_the_turn_completed(database_url: str) -> None:
@@ -34,44 +27,32 @@ async def test_disconnected_client_finds_the_turn_completed(database_url: str) -
 
     mock = router()
     mock.post("/responses").mock(side_effect=model)
-    async with chat_app(database_url, openai_model(mock)) as app:
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-        )
-        serving = asyncio.create_task(server.serve())
-        while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
-            await asyncio.sleep(0.01)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            async with httpx2.AsyncClient(base_url=base) as client:
-                user = await register(client)
-                seen = []
-                async with client.stream(
-                    "POST", "/api/chat", json={"message": "add it"}, headers=user.headers
-                ) as response:
-                    assert response.headers["content-type"].startswith("text/event-stream")
-                    async for line in response.aiter_lines():  # the first events arrive before the reply
-                        if line.startswith("event: "):
-                            seen.append(line.removeprefix("event: "))
-                        if line.startswith("data: ") and seen[-1] == "conversation":
-                            conversation_id = json.loads(line.removeprefix("data: "))["conversation_id"]
-                        if seen[-2:] == ["tool_call", "tool_result"]:
-                            break  # hang up mid-turn
-                release.set()
+    async with chat_app(database_url, openai_model(mock)) as app, serve(app) as base:
+        async with httpx2.AsyncClient(base_url=base) as client:
+            user = await register(client)
+            seen = []
+            async with client.stream(
+                "POST", "/api/chat", json={"message": "add it"}, headers=user.headers
+            ) as response:
+                assert response.headers["content-type"].startswith("text/event-stream")
+                async for line in response.aiter_lines():  # the first events arrive before the reply
+                    if line.startswith("event: "):
+                        seen.append(line.removeprefix("event: "))
+                    if line.startswith("data: ") and seen[-1] == "conversation":
+                        conversation_id = json.loads(line.removeprefix("data: "))["conversation_id"]
+                    if seen[-2:] == ["tool_call", "tool_result"]:
+                        break  # hang up mid-turn
+            release.set()
 
-                detail = {}
-                for _ in range(200):
-                    detail = (
-                        await client.get(f"/api/conversations/{conversation_id}", headers=user.headers)
-                    ).json()
-                    if detail["turns"][0]["status"] != "running":
-                        break
-                    await asyncio.sleep(0.05)
-            turn = detail["turns"][0]
-            assert turn["status"] == "completed"
-            assert turn["assistant_message"]["content"] == "Added it, even though you left."
-            assert [a["tool"] for a in turn["actions"]] == ["create_task"]
-        finally:
-            server.should_exit = True
-            await serving
+            detail = {}
+            for _ in range(200):
+                detail = (
+                    await client.get(f"/api/conversations/{conversation_id}", headers=user.headers)
+                ).json()
+                if detail["turns"][0]["status"] != "running":
+                    break
+                await asyncio.sleep(0.05)
+        turn = detail["turns"][0]
+        assert turn["status"] == "completed"
+        assert turn["assistant_message"]["content"] == "Added it, even though you left."
+        assert [a["tool"] for a in turn["actions"]] == ["create_task"]

@@ -3,13 +3,11 @@
 import asyncio
 import json
 import shutil
-import socket
 from pathlib import Path
 
 import httpx2
 import pytest
 import respx
-import uvicorn
 
 from agent.replay.__main__ import main as replay_cli
 from agent.replay.cassette import CassetteError, load
@@ -28,6 +26,7 @@ from tests.fake_llm import (
     router,
     sse,
 )
+from tests.servers import serve
 
 SECRET = "sk-test-must-never-be-written"
 MESSAGES = ["add milk", "what did you add?"]
@@ -226,25 +225,8 @@ async def test_transcripts_replay_too(
 async def test_replay_against_a_running_server(database_url: str, tmp_path: Path) -> None:
     path, _, _ = await record_conversation(database_url, tmp_path)
     app = create_app(make_settings(database_url, llm_provider="replay", llm_cassette=str(path)))
-    async with app.router.lifespan_context(app):
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-        )
-        serving = asyncio.create_task(server.serve())
-        while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
-            await asyncio.sleep(0.01)
-        try:
-            async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-                user = await register(client)
-            report = await replay(load(path), base_url=f"http://127.0.0.1:{port}", token=user.token)
-        finally:
-            server.should_exit = True
-            await serving
+    async with app.router.lifespan_context(app), serve(app) as base:
+        async with httpx2.AsyncClient(base_url=base) as client:
+            user = await register(client)
+        report = await replay(load(path), base_url=base, token=user.token)
     assert report.passed, report.describe()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

@@ -1,7 +1,7 @@
 """`POST /api/chat`: one user message in, the agent's reply out (SSE stream or JSON)."""
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -78,6 +78,33 @@ def timezone_of(x_timezone: Annotated[str | None, Header()] = None) -> ZoneInfo:
         raise InvalidInput(f"X-Timezone: {message}", [{"field": "X-Timezone", "message": message}]) from exc
 
 
+def _turn_starter(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    service: Annotated[ChatService, Depends(chat_service)],
+    timezone: Annotated[ZoneInfo, Depends(timezone_of)],
+) -> Callable[[uuid.UUID | None, str], Awaitable[RunningTurn]]:
+    """Everything a turn needs from the request, bound: routes give the conversation and message."""
+
+    async def start(conversation_id: uuid.UUID | None, message: str) -> RunningTurn:
+        return await service.start(
+            session,
+            TurnRequest(
+                user_id=user.id,
+                conversation_id=conversation_id,
+                message=message,
+                timezone=timezone,
+                request_id=request.state.request_id,
+            ),
+        )
+
+    return start
+
+
+StartTurn = Annotated[Callable[[uuid.UUID | None, str], Awaitable[RunningTurn]], Depends(_turn_starter)]
+
+
 @router.post(
     "/api/chat",
     description=PROTOCOL,
@@ -90,24 +117,8 @@ def timezone_of(x_timezone: Annotated[str | None, Header()] = None) -> ZoneInfo:
         504: {"model": ErrorResponse},
     },
 )
-async def chat(
-    body: ChatRequest,
-    request: Request,
-    session: SessionDep,
-    user: CurrentUser,
-    service: Annotated[ChatService, Depends(chat_service)],
-    timezone: Annotated[ZoneInfo, Depends(timezone_of)],
-) -> ChatReply:
-    turn = await service.start(
-        session,
-        TurnRequest(
-            user_id=user.id,
-            conversation_id=body.conversation_id,
-            message=body.message,
-            timezone=timezone,
-            request_id=request.state.request_id,
-        ),
-    )
+async def chat(body: ChatRequest, start: StartTurn) -> ChatReply:
+    turn = await start(body.conversation_id, body.message)
     if body.stream:
         return EventSourceResponse(_sse(turn), ping=KEEPALIVE_S, headers=SSE_HEADERS)  # type: ignore[return-value]
     return await collect_reply(turn)

@@ -5,16 +5,14 @@ only checked against the token; it never decides whose data is touched.
 """
 
 import uuid
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.chat import ChatService, TurnRequest
-from backend.deps import CurrentUser, SessionDep
+from backend.deps import CurrentUser
 from backend.errors import ApiError, ErrorResponse
-from backend.routes.chat import chat_service, collect_reply, timezone_of
+from backend.routes.chat import StartTurn, collect_reply
 from tools.schemas import text
 
 router = APIRouter(tags=["chat"])
@@ -42,28 +40,11 @@ class CompatReply(BaseModel):
 
 
 @router.post("/api/{user_id}/chat", responses={403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}})
-async def compat_chat(
-    user_id: str,
-    body: CompatRequest,
-    request: Request,
-    session: SessionDep,
-    user: CurrentUser,
-    service: Annotated[ChatService, Depends(chat_service)],
-    timezone: Annotated[ZoneInfo, Depends(timezone_of)],
-) -> CompatReply:
+async def compat_chat(user_id: str, body: CompatRequest, user: CurrentUser, start: StartTurn) -> CompatReply:
     """Send a message as `{conversation_id?, message}`; get `{conversation_id, response, tool_calls}`."""
     if user_id != str(user.id):
         raise ApiError(403, "forbidden", "the user id in the path is not the authenticated user")
-    turn = await service.start(
-        session,
-        TurnRequest(
-            user_id=user.id,
-            conversation_id=body.conversation_id,
-            message=body.message,
-            timezone=timezone,
-            request_id=request.state.request_id,
-        ),
-    )
+    turn = await start(body.conversation_id, body.message)
     reply = await collect_reply(turn)
     calls = [
         CompatToolCall(

@@ -5,56 +5,21 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from agent.offline.dates import DateMatch, find_date, next_monday
+from agent.offline.dates import find_date, next_monday
+from agent.offline.vocabulary import (
+    BARE_PRIORITY,
+    QUESTION,
+    QUOTES,
+    clean_target,
+    clean_title,
+    cut,
+    leftover_words,
+    take_priority,
+    unquote,
+)
 
 Kind = Literal["create", "list", "complete", "reopen", "delete", "update", "details", "help"]
 FIND_THEN_ACT: frozenset[str] = frozenset({"complete", "reopen", "delete", "update", "details"})
-
-_I = re.IGNORECASE
-_QUESTION = r"(?:what|which|who|anything|something|everything|nothing|is|are)\b"  # not a task's name
-_QUOTES = "\"'\u2018\u2019\u201c\u201d"  # straight and curly: phones type the curly ones
-_PRIORITY = [
-    (
-        "high",
-        re.compile(
-            r"\b(?:high(?:est)?[\s-]+priority|high[\s-]+prio|urgent(?:ly)?|important|asap|"
-            r"top[\s-]+priority|critical)\b",
-            _I,
-        ),
-    ),
-    (
-        "low",
-        re.compile(
-            r"\b(?:low(?:est)?[\s-]+priority|low[\s-]+prio|not\s+urgent|whenever|someday|"
-            r"no\s+rush)\b",
-            _I,
-        ),
-    ),
-    ("medium", re.compile(r"\b(?:medium[\s-]+priority|normal[\s-]+priority|medium|normal)\b", _I)),
-]
-_BARE_PRIORITY = {
-    "high": "high",
-    "urgent": "high",
-    "important": "high",
-    "low": "low",
-    "medium": "medium",
-    "normal": "medium",
-}
-_FILLER_START = re.compile(
-    r"^(?:(?:a|an|the|my|new|another|one|some|task|todo|to-do|item|reminder|"
-    r"called|named|titled|to|for|that|which|is|of|with|:|-)\b\s*|[:\-,]\s*)+",
-    _I,
-)
-_FILLER_END = re.compile(
-    r"(?:\s*\b(?:to|on|for|by|due|with|at|and|the|task|todo|to\s+my\s+list|"
-    r"to\s+the\s+list|to\s+my\s+tasks|please)\b|\s*[,.;:!?-])+\s*$",
-    _I,
-)
-_TARGET_FILLER = re.compile(
-    r"^(?:(?:the|my|a|an|that|this|task|todo|item|one)\b\s*)+|"
-    r"(?:\s*\b(?:task|todo|item|one|please)\b)+\s*$",
-    _I,
-)
 
 
 @dataclass
@@ -87,20 +52,20 @@ def parse(message: str, today: date) -> Intent:
 
 
 def _help(text: str, _today: date) -> Intent | None:
-    if re.fullmatch(r"(?:hi|hello|hey|help|thanks|thank you|what can you do|\?)(?:\s+there)?", text, _I):
+    if re.fullmatch(r"(?:hi|hello|hey|help|thanks|thank you|what can you do|\?)(?:\s+there)?", text, re.I):
         return Intent("help")
     return None
 
 
 def _rename(text: str, _today: date) -> Intent | None:
     m = re.match(
-        r"^(?:please\s+)?(?:rename|retitle)\s+(?P<t>.+?)\s+(?:to|as)\s+(?P<new>.+)$", text, _I
+        r"^(?:please\s+)?(?:rename|retitle)\s+(?P<t>.+?)\s+(?:to|as)\s+(?P<new>.+)$", text, re.I
     ) or re.match(
-        r"^(?:please\s+)?change\s+the\s+(?:title|name)\s+of\s+(?P<t>.+?)\s+to\s+(?P<new>.+)$", text, _I
+        r"^(?:please\s+)?change\s+the\s+(?:title|name)\s+of\s+(?P<t>.+?)\s+to\s+(?P<new>.+)$", text, re.I
     )
     if not m:
         return None
-    return Intent("update", target=clean_target(m["t"]), changes={"title": _unquote(m["new"])})
+    return Intent("update", target=clean_target(m["t"]), changes={"title": unquote(m["new"])})
 
 
 def _clear_due(text: str, _today: date) -> Intent | None:
@@ -108,7 +73,7 @@ def _clear_due(text: str, _today: date) -> Intent | None:
         r"^(?:please\s+)?(?:remove|clear|delete|drop)\s+the\s+(?:due\s+)?date\s+(?:from|of|on|for)\s+"
         r"(?P<t>.+)$",
         text,
-        _I,
+        re.I,
     )
     return Intent("update", target=clean_target(m["t"]), changes={"due_date": None}) if m else None
 
@@ -118,8 +83,8 @@ def _reopen(text: str, _today: date) -> Intent | None:
         r"^(?:please\s+)?(?:mark|set)\s+(?P<t>.+?)\s+(?:as\s+)?(?:not\s+done|undone|incomplete|"
         r"not\s+complete|pending|open)$",
         text,
-        _I,
-    ) or re.match(r"^(?:please\s+)?(?:reopen|uncomplete|unmark|undo)\s+(?P<t>.+)$", text, _I)
+        re.I,
+    ) or re.match(r"^(?:please\s+)?(?:reopen|uncomplete|unmark|undo)\s+(?P<t>.+)$", text, re.I)
     return Intent("reopen", target=clean_target(m["t"])) if m else None
 
 
@@ -129,24 +94,26 @@ def _complete(text: str, _today: date) -> Intent | None:
             r"^(?:please\s+)?(?:mark|set|tick|check)\s+(?P<t>.+?)\s+(?:as\s+)?(?:done|complete|completed|"
             r"finished|off)$",
             text,
-            _I,
+            re.I,
         )
-        or re.match(r"^(?:please\s+)?(?:complete|finish|check\s+off|tick\s+off|close)\s+(?P<t>.+)$", text, _I)
         or re.match(
-            r"^(?:i\s+)?(?:have\s+|just\s+)?(?:finished|completed|did|done\s+with)\s+(?P<t>.+)$", text, _I
+            r"^(?:please\s+)?(?:complete|finish|check\s+off|tick\s+off|close)\s+(?P<t>.+)$", text, re.I
         )
-        or re.match(rf"^(?!{_QUESTION})(?P<t>.+?)\s+is\s+(?:done|complete|finished)$", text, _I)
+        or re.match(
+            r"^(?:i\s+)?(?:have\s+|just\s+)?(?:finished|completed|did|done\s+with)\s+(?P<t>.+)$", text, re.I
+        )
+        or re.match(rf"^(?!{QUESTION})(?P<t>.+?)\s+is\s+(?:done|complete|finished)$", text, re.I)
     )
     return Intent("complete", target=clean_target(m["t"])) if m else None
 
 
 def _delete(text: str, _today: date) -> Intent | None:
     m = re.match(
-        r"^(?:please\s+)?(?:delete|remove|cancel|drop|erase|trash|get\s+rid\s+of)\s+(?P<t>.+)$", text, _I
+        r"^(?:please\s+)?(?:delete|remove|cancel|drop|erase|trash|get\s+rid\s+of)\s+(?P<t>.+)$", text, re.I
     )
     if not m:
         return None
-    target = re.sub(r"\s+from\s+(?:my|the)\s+(?:list|tasks|todo\s+list)$", "", m["t"], flags=_I)
+    target = re.sub(r"\s+from\s+(?:my|the)\s+(?:list|tasks|todo\s+list)$", "", m["t"], flags=re.I)
     return Intent("delete", target=clean_target(target))
 
 
@@ -156,18 +123,18 @@ def _reprioritise(text: str, _today: date) -> Intent | None:
         rf"^(?:please\s+)?(?:set|change)\s+(?:the\s+)?priority\s+(?:of|for|on)\s+(?P<t>.+?)\s+to\s+"
         rf"(?P<p>{levels})(?:\s+priority)?$",
         text,
-        _I,
+        re.I,
     ) or re.match(
         rf"^(?:please\s+)?(?:make|set|mark|change)\s+(?P<t>.+?)\s+(?:to\s+|as\s+)?(?P<p>{levels})"
         rf"(?:\s+priority)?$",
         text,
-        _I,
+        re.I,
     )
     if m:
         return Intent(
-            "update", target=clean_target(m["t"]), changes={"priority": _BARE_PRIORITY[m["p"].lower()]}
+            "update", target=clean_target(m["t"]), changes={"priority": BARE_PRIORITY[m["p"].lower()]}
         )
-    m = re.match(r"^(?:please\s+)?(?P<verb>prioriti[sz]e|deprioriti[sz]e)\s+(?P<t>.+)$", text, _I)
+    m = re.match(r"^(?:please\s+)?(?P<verb>prioriti[sz]e|deprioriti[sz]e)\s+(?P<t>.+)$", text, re.I)
     if m:
         level = "low" if m["verb"].lower().startswith("de") else "high"
         return Intent("update", target=clean_target(m["t"]), changes={"priority": level})
@@ -179,8 +146,8 @@ def _reschedule(text: str, today: date) -> Intent | None:
         r"^(?:please\s+)?(?:move|reschedule|postpone|push|shift|change\s+the\s+(?:due\s+)?date\s+of|"
         r"set\s+the\s+(?:due\s+)?date\s+of)\s+(?P<t>.+?)\s+(?P<when>(?:to|until|till|for|on)\s+.+)$",
         text,
-        _I,
-    ) or re.match(rf"^(?!{_QUESTION})(?P<t>.+?)\s+is\s+(?:now\s+)?(?P<when>due\s+.+)$", text, _I)
+        re.I,
+    ) or re.match(rf"^(?!{QUESTION})(?P<t>.+?)\s+is\s+(?:now\s+)?(?P<when>due\s+.+)$", text, re.I)
     if not m:
         return None
     when = find_date(m["when"], today)
@@ -194,21 +161,21 @@ def _create(text: str, today: date) -> Intent | None:
         r"^(?:please\s+)?(?:(?:can|could)\s+you\s+)?(?:add|create|new|put|remind\s+me\s+to|i\s+need\s+to|"
         r"i\s+have\s+to|i\s+must|todo:?|to-do:?|note\s+to\s+self:?)(?=\s|:|$)(?P<rest>.*)$",
         text,
-        _I,
+        re.I,
     )
     if not m:
         return None
     rest = m["rest"]
     changes: dict[str, Any] = {}
-    priority, rest = _take_priority(rest)
+    priority, rest = take_priority(rest)
     if priority:
         changes["priority"] = priority
     when = find_date(rest, today)
     if when:
         changes["due_date"] = when.value.isoformat()
-        rest = _cut(rest, when)
-    quoted = re.search(rf"[{_QUOTES}](?P<q>[^{_QUOTES}]+)[{_QUOTES}]", m["rest"])
-    title = quoted["q"].strip() if quoted else _clean_title(rest)
+        rest = cut(rest, when)
+    quoted = re.search(rf"[{QUOTES}](?P<q>[^{QUOTES}]+)[{QUOTES}]", m["rest"])
+    title = quoted["q"].strip() if quoted else clean_title(rest)
     return Intent("create", title=title or None, changes=changes)
 
 
@@ -218,7 +185,7 @@ def _list_or_details(text: str, today: date) -> Intent | None:
         r"show\s+(?:me\s+)?(?:the\s+)?details\s+(?:of|for|on|about)|what\s+about|open|read)\s+"
         r"(?P<t>.+)$",
         text,
-        _I,
+        re.I,
     )
     if details:
         return Intent("details", target=clean_target(details["t"]))
@@ -226,22 +193,22 @@ def _list_or_details(text: str, today: date) -> Intent | None:
         r"\b(?:list|show|display|see|view|what|which|any|anything|how\s+many|give\s+me|tasks?|"
         r"todos?|to-dos?|agenda|overdue|pending|due)\b",
         text,
-        _I,
+        re.I,
     )
     if not listing:
         return None
     filters = _list_filters(text, today)
-    leftover = _leftover_words(text)
+    leftover = leftover_words(text)
     # "show the dentist task": a name is left once the listing words are gone, so it is about one task;
     # "show tasks about dentist" names a topic, so it is a search.
     about_one = not re.search(
-        r"\b(?:tasks|todos|to-dos|items|things|about|containing|matching|with)\b", text, _I
+        r"\b(?:tasks|todos|to-dos|items|things|about|containing|matching|with)\b", text, re.I
     )
     if (
         leftover
         and about_one
         and not filters
-        and re.match(r"^(?:please\s+)?(?:show|what(?:'s|\s+is))\b", text, _I)
+        and re.match(r"^(?:please\s+)?(?:show|what(?:'s|\s+is))\b", text, re.I)
     ):
         return Intent("details", target=leftover)
     if leftover and not filters.get("search"):
@@ -252,76 +219,32 @@ def _list_or_details(text: str, today: date) -> Intent | None:
 def _list_filters(text: str, today: date) -> dict[str, Any]:
     filters: dict[str, Any] = {}
     if re.search(
-        r"\b(?:pending|open|remaining|incomplete|unfinished|not\s+done|left|to\s+do|outstanding)\b", text, _I
+        r"\b(?:pending|open|remaining|incomplete|unfinished|not\s+done|left|to\s+do|outstanding)\b",
+        text,
+        re.I,
     ):
         filters["status"] = "pending"
-    elif re.search(r"\b(?:completed|done|finished)\b", text, _I):
+    elif re.search(r"\b(?:completed|done|finished)\b", text, re.I):
         filters["status"] = "completed"
-    priority, _ = _take_priority(text)
+    priority, _ = take_priority(text)
     if priority:
         filters["priority"] = priority
-    if re.search(r"\boverdue\b|\bpast\s+due\b|\blate\b", text, _I):
+    if re.search(r"\boverdue\b|\bpast\s+due\b|\blate\b", text, re.I):
         filters |= {"status": "pending", "due_before": (today - timedelta(days=1)).isoformat()}
-    elif re.search(r"\bthis\s+week\b", text, _I):
+    elif re.search(r"\bthis\s+week\b", text, re.I):
         filters |= {
             "due_after": today.isoformat(),
             "due_before": (next_monday(today) - timedelta(days=1)).isoformat(),
         }
-    elif re.search(r"\bnext\s+week\b", text, _I):
+    elif re.search(r"\bnext\s+week\b", text, re.I):
         start = next_monday(today)
         filters |= {"due_after": start.isoformat(), "due_before": (start + timedelta(days=6)).isoformat()}
     elif (when := find_date(text, today)) is not None:
         bound = when.value.isoformat()
-        before_only = re.search(r"\b(?:by|before|until)\b", text[when.start : when.end], _I)
+        before_only = re.search(r"\b(?:by|before|until)\b", text[when.start : when.end], re.I)
         filters |= {"due_before": bound} if before_only else {"due_before": bound, "due_after": bound}
     if "due_" in "".join(filters):
         filters["sort_by"] = "due_date"
-    elif re.search(r"\b(?:by|sorted\s+by)\s+priority\b", text, _I):
+    elif re.search(r"\b(?:by|sorted\s+by)\s+priority\b", text, re.I):
         filters |= {"sort_by": "priority", "order": "desc"}
     return filters
-
-
-_LISTING_WORDS = re.compile(
-    r"\b(?:please|can|could|you|list|show|display|see|view|what|what's|whats|which|are|is|do|does|i|have|has|"
-    r"got|any|anything|all|how|many|give|me|tell|my|the|a|an|of|on|for|in|to|tasks?|todos?|to-dos?|items?|"
-    r"things?|agenda|list|there|left|due|overdue|past|late|pending|open|remaining|incomplete|unfinished|not|done|"
-    r"outstanding|completed|finished|priority|prio|high|low|medium|normal|urgent|important|this|next|week|"
-    r"today|tomorrow|sorted|by|before|until|with|about|containing|matching|called|named|mention(?:ing)?|"
-    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|right|now|currently|still)\b|[?,.!']",
-    _I,
-)
-
-
-def _leftover_words(text: str) -> str:
-    stripped = _LISTING_WORDS.sub(" ", re.sub(r"['\u2019]s\b", " ", text))
-    stripped = re.sub(r"\b\d{4}-\d{2}-\d{2}\b", " ", stripped)
-    return " ".join(word for word in stripped.split() if len(word) > 1)
-
-
-def _take_priority(text: str) -> tuple[str | None, str]:
-    for level, regex in _PRIORITY:
-        m = regex.search(text)
-        if m:
-            return level, (text[: m.start()] + " " + text[m.end() :]).strip()
-    return None, text
-
-
-def _cut(text: str, span: DateMatch) -> str:
-    return (text[: span.start] + " " + text[span.end :]).strip()
-
-
-def _clean_title(text: str) -> str:
-    title = " ".join(text.split())
-    for _ in range(3):  # fillers peel off in layers: "a task to call" -> "call"
-        title = _FILLER_END.sub("", _FILLER_START.sub("", title)).strip()
-    title = _unquote(title)
-    return title[:1].upper() + title[1:]
-
-
-def clean_target(text: str) -> str:
-    target = _unquote(" ".join(text.split()))
-    return _TARGET_FILLER.sub("", target).strip() or target
-
-
-def _unquote(text: str) -> str:
-    return text.strip().strip(_QUOTES).strip()

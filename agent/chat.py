@@ -8,7 +8,6 @@ across instances.
 """
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -230,9 +229,14 @@ class ChatService:
     async def _keep_lease(self, turn: StartedTurn) -> None:
         while True:
             await asyncio.sleep(self._config.lease_s / 3)
-            with contextlib.suppress(Exception):
+            try:
                 async with self._sessionmaker() as session:
-                    await renew_lease(session, turn, self._config.lease_s)
+                    if not await renew_lease(session, turn, self._config.lease_s):
+                        log.warning(
+                            "turn %s lost its lease on conversation %s", turn.turn_id, turn.conversation_id
+                        )
+            except Exception:  # the next beat tries again; the turn itself goes on
+                log.warning("could not renew the lease of turn %s", turn.turn_id, exc_info=True)
 
     async def shutdown(self, grace_s: float = 10.0) -> None:
         """Let running turns finish (they are someone's reply); cancel what is left after the grace."""

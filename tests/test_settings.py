@@ -65,3 +65,14 @@ def test_defaults() -> None:
 )
 def test_database_urls_are_normalized(raw: str, expected: str) -> None:
     assert normalize_url(raw).render_as_string(hide_password=False) == expected
+
+
+def test_env_example_lists_every_setting() -> None:
+    from pathlib import Path
+
+    example = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
+    listed = {line.split("=", 1)[0] for line in example.splitlines() if line and not line.startswith("#")}
+    assert listed == {name.upper() for name in Settings.model_fields}
+    for name in listed:  # each with a comment right above it (or above its group)
+        before = example[: example.index(f"\n{name}=")].rstrip().splitlines()
+        assert any(line.startswith("#") for line in before[-4:]), name

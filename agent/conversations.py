@@ -151,9 +151,18 @@ def _turn_view(turn: ChatTurn, actions: list[ActionPublic]) -> TurnView:
 async def delete_conversation(
     session: AsyncSession, *, user_id: uuid.UUID, conversation_id: uuid.UUID
 ) -> None:
-    """Delete the conversation and its history; its audit rows stay. Refused while a turn runs."""
-    conversation = await owned_conversation(session, user_id=user_id, conversation_id=conversation_id)
-    if conversation.lease_expires_at is not None and conversation.lease_expires_at > utcnow():
-        raise ConversationBusy("this conversation is still answering; delete it once the reply is done")
-    await session.exec(delete(Conversation).where(col(Conversation.id) == conversation_id))
+    """Delete the conversation and its history; its audit rows stay. Refused while a turn runs.
+
+    One conditional statement, so a turn that starts meanwhile either keeps its conversation or
+    never finds it."""
+    result = await session.exec(
+        delete(Conversation).where(
+            col(Conversation.id) == conversation_id,
+            col(Conversation.user_id) == user_id,
+            col(Conversation.lease_expires_at).is_(None) | (col(Conversation.lease_expires_at) < utcnow()),
+        )
+    )
     await session.commit()
+    if result.rowcount == 0:
+        await owned_conversation(session, user_id=user_id, conversation_id=conversation_id)  # NotFound
+        raise ConversationBusy("this conversation is still answering; delete it once the reply is done")

@@ -15,6 +15,7 @@ from agent.config import AgentConfig
 from agent.providers import build_model
 from agent.recording import Recorder
 from backend.errors import install_error_handlers
+from backend.limits import BodyLimitMiddleware
 from backend.observability import RequestContextMiddleware, configure_logging
 from backend.routes import actions, agent_tasks, auth, chat, compat, conversations, health, tasks
 from backend.security import TokenService
@@ -91,6 +92,7 @@ def create_app(
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "Location"],
         )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     for module in (health, auth, tasks, agent_tasks, actions, chat, conversations, compat):
         app.include_router(module.router)

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
 
     # The chat agent. No provider and no key: the built-in offline (rule-based) model.
     llm_provider: Literal["openai", "offline", "replay"] | None = None

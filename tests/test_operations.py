@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 
 from backend.app import create_app
-from tests.conftest import AuthedUser, asgi_client, make_settings
+from tests.conftest import AuthedUser, asgi_client, make_settings, register
 
 
 async def test_health_does_not_touch_the_database() -> None:
@@ -94,3 +94,29 @@ async def test_cors_origins(database_url: str) -> None:
         )
     assert allowed.headers["access-control-allow-origin"] == "https://admin.example"
     assert "access-control-allow-origin" not in denied.headers
+
+
+async def test_oversized_bodies_are_413_in_the_error_shape(database_url: str) -> None:
+    app = create_app(make_settings(database_url, max_body_bytes=2048))
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
+        user = await register(client)
+        response = await client.post(
+            "/api/tasks", json={"title": "x", "description": "d" * 4000}, headers=user.headers
+        )
+        chunked = await client.post(
+            "/api/tasks",
+            content=_chunks(b'{"title": "x", "description": "', 3000),
+            headers={**user.headers, "Content-Type": "application/json"},
+        )
+        fine = await client.post("/api/tasks", json={"title": "small"}, headers=user.headers)
+    for refused in (response, chunked):
+        assert refused.status_code == 413
+        assert refused.json()["error"]["code"] == "payload_too_large"
+    assert fine.status_code == 201
+
+
+async def _chunks(start: bytes, size: int):  # no Content-Length: the body arrives in pieces
+    yield start
+    for _ in range(size // 500):
+        yield b"d" * 500
+    yield b'"}'

@@ -9,6 +9,7 @@ across instances.
 
 import asyncio
 import logging
+import random
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import nullcontext
@@ -228,7 +229,9 @@ class ChatService:
 
     async def _keep_lease(self, turn: StartedTurn) -> None:
         while True:
-            await asyncio.sleep(self._config.lease_s / 3)
+            # Renew at about half the lease, jittered: turns that started together (a burst of
+            # chats) must not all renew in the same instant and queue up for connections.
+            await asyncio.sleep(self._config.lease_s * random.uniform(0.35, 0.55))  # noqa: S311
             try:
                 async with self._sessionmaker() as session:
                     if not await renew_lease(session, turn, self._config.lease_s):

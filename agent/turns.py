@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,7 +15,7 @@ from agent.errors import ConversationBusy
 from agent.session import load_history
 from db.models import ChatTurn, Conversation, ConversationItem, TurnStatus
 from db.types import utcnow
-from tools.errors import NotFound
+from tools.errors import InvalidCredentials, NotFound
 
 TITLE_CHARS = 80
 
@@ -62,7 +63,11 @@ async def start_turn(
             updated_at=now,
         )
         session.add(conversation)
-        await session.flush()  # no ORM relationship orders the two inserts: the parent goes first
+        try:
+            await session.flush()  # no ORM relationship orders the two inserts: the parent goes first
+        except IntegrityError as exc:  # the token's user is gone (the caller did not look it up)
+            await session.rollback()
+            raise InvalidCredentials("invalid or expired token") from exc
         conversation_id, seq, history = conversation.id, 1, []
     else:
         seq = await _take_lease(session, user_id, conversation_id, token, now, expires)

@@ -99,6 +99,11 @@ async def test_new_subject_becomes_a_user_once(idp_client: httpx.AsyncClient) ->
         "/api/tasks", json={"title": "from the IdP"}, headers=bearer(idp_token(sub))
     )
     assert created.status_code == 201
+    chat = await idp_client.post(
+        "/api/chat", json={"message": "show my tasks", "stream": False}, headers=bearer(idp_token(sub))
+    )
+    assert chat.status_code == 200, chat.text
+    assert "from the IdP" in chat.json()["message"]["content"]
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from agent.chat import ChatService, RunningTurn, TurnRequest
 from agent.events import MessageCompleted, TurnDone, TurnFailed, Usage
-from backend.deps import CurrentUser, SessionDep
+from backend.deps import CurrentUserId, SessionDep
 from backend.errors import ApiError, ErrorResponse
 from tools.errors import InvalidInput
 from tools.schemas import ActionPublic, text
@@ -81,7 +81,7 @@ def timezone_of(x_timezone: Annotated[str | None, Header()] = None) -> ZoneInfo:
 def _turn_starter(
     request: Request,
     session: SessionDep,
-    user: CurrentUser,
+    user_id: CurrentUserId,
     service: Annotated[ChatService, Depends(chat_service)],
     timezone: Annotated[ZoneInfo, Depends(timezone_of)],
 ) -> Callable[[uuid.UUID | None, str], Awaitable[RunningTurn]]:
@@ -91,7 +91,7 @@ def _turn_starter(
         return await service.start(
             session,
             TurnRequest(
-                user_id=user.id,
+                user_id=user_id,
                 conversation_id=conversation_id,
                 message=message,
                 timezone=timezone,

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.deps import CurrentUser
+from backend.deps import CurrentUserId
 from backend.errors import ApiError, ErrorResponse
 from backend.routes.chat import StartTurn, collect_reply
 from tools.schemas import text
@@ -40,9 +40,11 @@ class CompatReply(BaseModel):
 
 
 @router.post("/api/{user_id}/chat", responses={403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}})
-async def compat_chat(user_id: str, body: CompatRequest, user: CurrentUser, start: StartTurn) -> CompatReply:
+async def compat_chat(
+    user_id: str, body: CompatRequest, token_user: CurrentUserId, start: StartTurn
+) -> CompatReply:
     """Send a message as `{conversation_id?, message}`; get `{conversation_id, response, tool_calls}`."""
-    if user_id != str(user.id):
+    if user_id != str(token_user):
         raise ApiError(403, "forbidden", "the user id in the path is not the authenticated user")
     turn = await start(body.conversation_id, body.message)
     reply = await collect_reply(turn)

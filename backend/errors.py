@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tools.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, ToolError
@@ -88,7 +89,16 @@ async def _http_exception(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
 
+async def _pool_exhausted(_: Request, exc: Exception) -> JSONResponse:
+    # Every connection stayed busy for DB_POOL_TIMEOUT_S: the service is overloaded, not broken.
+    log.warning("no database connection within the pool timeout: %s", exc)
+    return error_response(
+        503, "overloaded", "the service is busy; try again shortly", headers={"Retry-After": "5"}
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(ToolError, _tool_error)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_validation)

@@ -94,7 +94,7 @@ def fake_model(call_delay: float, token_delay: float) -> Iterator[str]:
 
 
 @contextmanager
-def service(database_url: str, model_url: str, pool_size: int) -> Iterator[str]:
+def service(database_url: str, model_url: str, pool_size: int, pool_timeout: float = 30) -> Iterator[str]:
     port = free_port()
     env = {
         "DATABASE_URL": database_url,
@@ -105,6 +105,7 @@ def service(database_url: str, model_url: str, pool_size: int) -> Iterator[str]:
         "LLM_MAX_RETRIES": "0",
         "DB_POOL_SIZE": str(pool_size),
         "DB_MAX_OVERFLOW": "0",
+        "DB_POOL_TIMEOUT_S": str(pool_timeout),
         "JWT_SECRET": "b" * 48,
         "LOG_LEVEL": "ERROR",
         "ENVIRONMENT": "production",
@@ -307,10 +308,16 @@ async def run(args: argparse.Namespace) -> None:
         print(f"| ~10 items | {short_o * 1000:.1f} |\n| {args.long_items:,} items | {long_o * 1000:.1f} |")
         print(f"\nLong / short: **{long_o / short_o:.2f}x** (target ≤ 1.2x)\n")
 
-        print("## Concurrent streaming chats (DB_POOL_SIZE=5, model 1 s a call, 2 calls a turn)\n")
+        print(
+            f"## Concurrent streaming chats (DB_POOL_SIZE=5, DB_POOL_TIMEOUT_S={args.pool_timeout:g}, "
+            "model 1 s a call, 2 calls a turn)\n"
+        )
         print("| chats at once | errors | wall s | turns/s | p50 turn s | p95 turn s |")
         print("|---|---|---|---|---|---|")
-        with fake_model(1.0, 0.0) as model_url, service(database_url, model_url, 5) as base:
+        with (
+            fake_model(1.0, 0.0) as model_url,
+            service(database_url, model_url, 5, args.pool_timeout) as base,
+        ):
             await wait_up(f"{base}/health")
             async with httpx2.AsyncClient(base_url=base) as client:
                 tokens = [await register(client) for _ in range(5)]
@@ -333,6 +340,9 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=40)
     parser.add_argument("--token-delay", type=float, default=0.002)
     parser.add_argument("--long-items", type=int, default=5000)
+    parser.add_argument(
+        "--pool-timeout", type=float, default=30.0, help="DB_POOL_TIMEOUT_S, concurrency runs"
+    )
     parser.add_argument(
         "--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[100, 250, 500]
     )

@@ -120,3 +120,14 @@ async def _chunks(start: bytes, size: int):  # no Content-Length: the body arriv
     for _ in range(size // 500):
         yield b"d" * 500
     yield b'"}'
+
+
+async def test_an_exhausted_pool_is_503_overloaded(database_url: str) -> None:
+    app = create_app(make_settings(database_url, db_pool_size=1, db_max_overflow=0, db_pool_timeout_s=0.2))
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
+        user = await register(client)
+        async with app.state.engine.connect():  # the only connection, held elsewhere
+            response = await client.get("/api/tasks", headers=user.headers)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "overloaded"
+    assert response.headers["retry-after"] == "5"

@@ -61,7 +61,9 @@ def server(tmp_path: Path) -> Iterator[int]:
 def test_curl_examples_work_as_written(server: int) -> None:
     if shutil.which("curl") is None:  # like PostgreSQL: a skip on a laptop, a failure in CI
         message = "curl is not installed"
-        pytest.fail(message) if os.environ.get("CI", "").lower() == "true" else pytest.skip(message)
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
     script = "set -euo pipefail\n" + _curl_block().replace("localhost:8000", f"localhost:{server}")
     result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

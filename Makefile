@@ -24,8 +24,8 @@ migrate: install
 test: install lint  ## lint, then the whole suite against a throw-away PostgreSQL database
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+lint: install  ## ruff (style and bugs) and mypy (types: strict in tools/ and db/)
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .

@@ -11,38 +11,39 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import nullcontext
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from agents import Agent, Model, ModelSettings, RunConfig, Runner
+from agents import Agent, ModelSettings, RunConfig, Runner
+from agents.items import ToolCallOutputItem
 from agents.result import RunResultStreaming
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agent.config import AgentConfig
-from agent.context import ChatContext
+from agent.config import AgentSettings, ChatSettings
+from agent.context import ChatContext, current_turn
 from agent.events import (
+    EVENTS_PER_TURN,
     ChatEvent,
     ConversationStarted,
     MessageCompleted,
     TurnDone,
+    TurnEvent,
     TurnFailed,
     Usage,
 )
-from agent.failures import TurnTimeout, classify
-from agent.function_tools import task_tools
+from agent.failures import TurnError, classify
+from agent.function_tools import ToolOutcome, task_tools
 from agent.instructions import instructions
-from agent.providers import model_name
-from agent.recording import Recorder, record_turn
-from agent.session import ConversationSession
+from agent.memory import ConversationMemory
+from agent.providers import ChatModel, model_name
 from agent.stream import translate
-from agent.turns import StartedTurn, TurnUsage, finish_turn, renew_lease, start_turn
+from agent.turns import StartedTurn, finish_turn, renew_lease, start_turn
 
 log = logging.getLogger(__name__)
-EVENTS_PER_TURN = 1_000_000  # event ids are seq * this + n: unique and increasing in a conversation
 
 
 @dataclass(frozen=True)
@@ -54,175 +55,188 @@ class TurnRequest:
     request_id: str | None
 
 
-@dataclass(frozen=True)
-class Envelope:
-    id: int
-    event: ChatEvent
-
-
 class RunningTurn:
-    """The events of one turn, in order; ends with `done` or `error`."""
+    """The events of one turn, in order, each with its id; ends with `done` or `error`."""
 
-    def __init__(self, turn: StartedTurn) -> None:
-        self.turn = turn
-        self._queue: asyncio.Queue[Envelope | None] = asyncio.Queue()
+    def __init__(self, started: StartedTurn) -> None:
+        self.started = started
+        self._queue: asyncio.Queue[TurnEvent | None] = asyncio.Queue()
         self._count = 0
 
     def emit(self, event: ChatEvent) -> None:
         self._count += 1
-        self._queue.put_nowait(Envelope(self.turn.seq * EVENTS_PER_TURN + self._count, event))
+        self._queue.put_nowait(TurnEvent(self.started.seq * EVENTS_PER_TURN + self._count, event))
 
     def close(self) -> None:
         self._queue.put_nowait(None)
 
-    async def events(self) -> AsyncIterator[Envelope]:
-        while (envelope := await self._queue.get()) is not None:
-            yield envelope
+    async def events(self) -> AsyncIterator[TurnEvent]:
+        while (event := await self._queue.get()) is not None:
+            yield event
+
+
+@dataclass(frozen=True)
+class FinishedTurn:
+    """A turn once stored: what observers (the recorder, metrics) are told."""
+
+    context: ChatContext
+    message: str
+    reply: str | None
+    error: TurnError | None
+    usage: Usage
+    tools: list[ToolOutcome] = field(default_factory=list)  # each call: its id, tool and audit row
+
+
+class TurnObserver(Protocol):
+    async def turn_finished(self, turn: FinishedTurn) -> None: ...
+
+
+@dataclass
+class _Outcome:
+    reply: str | None
+    usage: Usage
+    error: TurnError | None
+    tools: list[ToolOutcome]
+    model: str
 
 
 class ChatService:
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
-        model: Model,
-        config: AgentConfig,
+        model: ChatModel,
+        *,
+        agent: AgentSettings,
+        chat: ChatSettings,
+        history_max_items: int,
         clock: Callable[[ZoneInfo], datetime] = datetime.now,
-        recorder: Recorder | None = None,
+        observers: Sequence[TurnObserver] = (),
     ) -> None:
         self._sessionmaker = sessionmaker
-        self._recorder = recorder
+        self._model = model
+        self._settings = chat
+        self._history_max_items = history_max_items
+        self._max_steps = agent.max_steps
+        self._tracing = agent.tracing
         self._clock = clock  # the user's "now", in their time zone
-        self._config = config
-        self._model_name = model_name(model)
+        self._observers = observers
         self._agent = Agent[ChatContext](
             name="todo-assistant",
             instructions=instructions,
             tools=task_tools(),
-            model=model,
             model_settings=ModelSettings(include_usage=True),  # Chat Completions streams usage only if asked
         )
-        self._run_config = RunConfig(tracing_disabled=not config.tracing)
         self._tasks: set[asyncio.Task[None]] = set()
-
-    @property
-    def provider(self) -> str:
-        return self._config.provider
 
     async def start(self, session: AsyncSession, request: TurnRequest) -> RunningTurn:
         """Take the conversation's lease and store the message (committing, so the request's
         connection is free again), then run the turn in the background."""
-        turn = await start_turn(
+        started = await start_turn(
             session,
             user_id=request.user_id,
             conversation_id=request.conversation_id,
             message=request.message,
-            lease_s=self._config.lease_s,
-            history_limit=self._config.history_max_items,
+            lease_s=self._settings.lease_s,
+            history_limit=self._history_max_items,
         )
-        running = RunningTurn(turn)
-        running.emit(ConversationStarted(conversation_id=turn.conversation_id, user_message_id=turn.turn_id))
-        task = asyncio.create_task(self._run(running, request), name=f"chat-turn-{turn.turn_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return running
-
-    async def _run(self, running: RunningTurn, request: TurnRequest) -> None:
-        turn = running.turn
+        running = RunningTurn(started)
+        running.emit(
+            ConversationStarted(conversation_id=started.conversation_id, user_message_id=started.turn_id)
+        )
         ctx = ChatContext(
             user_id=request.user_id,
             sessionmaker=self._sessionmaker,
-            conversation_id=turn.conversation_id,
-            message_id=turn.turn_id,
+            conversation_id=started.conversation_id,
+            turn_id=started.turn_id,
+            seq=started.seq,
             request_id=request.request_id,
             timezone=request.timezone,
             now=self._clock(request.timezone),
         )
-        history = ConversationSession(
+        task = asyncio.create_task(
+            self._run(running, ctx, request.message), name=f"chat-turn-{started.turn_id}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return running
+
+    async def _run(self, running: RunningTurn, ctx: ChatContext, message: str) -> None:
+        current_turn.set(ctx)  # this task's own context: model calls made for it know the turn
+        started = running.started
+        memory = ConversationMemory(
             self._sessionmaker,
-            user_id=request.user_id,
-            conversation_id=turn.conversation_id,
-            turn_id=turn.turn_id,
-            limit=self._config.history_max_items,
-            history=turn.history,
+            user_id=ctx.user_id,
+            conversation_id=ctx.conversation_id,
+            turn_id=ctx.turn_id,
+            limit=self._history_max_items,
+            history=started.history,
         )
         try:
-            with self._recorder.turn(turn.conversation_id, turn.seq) if self._recorder else nullcontext():
-                reply, usage, error = await self._execute(request, running, ctx, history)
-            await self._finish(turn, history, reply=reply, usage=usage, error=error)
-            if self._recorder:
-                await record_turn(
-                    self._recorder,
-                    self._sessionmaker,
-                    ctx,
-                    turn.seq,
-                    request.message,
-                    reply=reply,
-                    error=error,
-                )
-            if error:
-                running.emit(TurnFailed(code=error[0], message=error[1]))
+            outcome = await self._execute(running, ctx, memory, message)
+            await self._store(started, memory, outcome)
+            finished = FinishedTurn(ctx, message, outcome.reply, outcome.error, outcome.usage, outcome.tools)
+            for observer in self._observers:
+                await _tell(observer, finished)
+            if outcome.error:
+                running.emit(TurnFailed(code=outcome.error.code, message=outcome.error.message))
             else:
-                running.emit(MessageCompleted(message_id=turn.assistant_message_id, content=reply or ""))
                 running.emit(
-                    TurnDone(
-                        conversation_id=turn.conversation_id, usage=usage, actions=list(ctx.actions.values())
-                    )
+                    MessageCompleted(message_id=started.assistant_message_id, content=outcome.reply or "")
+                )
+                actions = [tool.action for tool in outcome.tools if tool.action is not None]
+                running.emit(
+                    TurnDone(conversation_id=ctx.conversation_id, usage=outcome.usage, actions=actions)
                 )
         finally:
             running.close()
 
     async def _execute(
-        self, request: TurnRequest, running: RunningTurn, ctx: ChatContext, history: ConversationSession
-    ) -> tuple[str | None, Usage, tuple[str, str] | None]:
-        """Run the agent, relaying its events: (reply, usage, None) or (None, usage, (code, message))."""
-        heartbeat = asyncio.create_task(self._keep_lease(running.turn))
+        self, running: RunningTurn, ctx: ChatContext, memory: ConversationMemory, message: str
+    ) -> _Outcome:
+        """Run the agent, relaying its events as they come."""
+        heartbeat = asyncio.create_task(self._keep_lease(running.started))
+        model = self._model.for_turn(ctx)
+        config = RunConfig(model=model, tracing_disabled=not self._tracing)
+        deadline = asyncio.timeout(self._settings.turn_timeout_s)
         result: RunResultStreaming | None = None
         try:
-            result = Runner.run_streamed(
-                self._agent,
-                request.message,
-                context=ctx,
-                session=history,
-                max_turns=self._config.max_turns,
-                run_config=self._run_config,
+            async with deadline:
+                result = Runner.run_streamed(
+                    self._agent,
+                    message,
+                    context=ctx,
+                    session=memory,
+                    max_turns=self._max_steps,
+                    run_config=config,
+                )
+                async for sdk_event in result.stream_events():
+                    event = translate(sdk_event)
+                    if event is not None:
+                        running.emit(event)
+            if deadline.expired():  # the SDK swallowed the cancellation: the deadline still counts
+                raise TimeoutError
+            return _Outcome(
+                str(result.final_output or ""), _usage(result), None, _tools(result), model_name(model)
             )
-            await self._relay(result, running, ctx)
-            return str(result.final_output or ""), _usage(result), None
         except Exception as exc:
             if result is not None and not result.is_complete:
                 result.cancel()
-            return None, _usage(result), classify(exc)
+            error = classify(exc, deadline_expired=deadline.expired())
+            return _Outcome(None, _usage(result), error, _tools(result), model_name(model))
         finally:
             heartbeat.cancel()
 
-    async def _relay(self, result: RunResultStreaming, running: RunningTurn, ctx: ChatContext) -> None:
-        try:
-            async with asyncio.timeout(self._config.turn_timeout_s):
-                async for event in result.stream_events():
-                    for chat_event in translate(event, ctx):
-                        running.emit(chat_event)
-        except TimeoutError as exc:
-            raise TurnTimeout from exc
-
-    async def _finish(
-        self,
-        turn: StartedTurn,
-        history: ConversationSession,
-        *,
-        reply: str | None,
-        usage: Usage,
-        error: tuple[str, str] | None = None,
-    ) -> None:
+    async def _store(self, turn: StartedTurn, memory: ConversationMemory, outcome: _Outcome) -> None:
         try:
             async with self._sessionmaker() as session:
                 await finish_turn(
                     session,
                     turn,
-                    reply=reply,
-                    usage=TurnUsage(**usage.model_dump()),
-                    model=self._model_name,
-                    items=history.rows(),
-                    error=error,
+                    reply=outcome.reply,
+                    usage=outcome.usage,
+                    model=outcome.model,
+                    items=memory.rows(),
+                    error=outcome.error,
                 )
         except Exception:  # the lease expires by itself; the next turn marks this one interrupted
             log.exception("could not store the outcome of turn %s", turn.turn_id)
@@ -231,10 +245,10 @@ class ChatService:
         while True:
             # Renew at about half the lease, jittered: turns that started together (a burst of
             # chats) must not all renew in the same instant and queue up for connections.
-            await asyncio.sleep(self._config.lease_s * random.uniform(0.35, 0.55))  # noqa: S311
+            await asyncio.sleep(self._settings.lease_s * random.uniform(0.35, 0.55))  # noqa: S311
             try:
                 async with self._sessionmaker() as session:
-                    if not await renew_lease(session, turn, self._config.lease_s):
+                    if not await renew_lease(session, turn, self._settings.lease_s):
                         log.warning(
                             "turn %s lost its lease on conversation %s", turn.turn_id, turn.conversation_id
                         )
@@ -254,7 +268,22 @@ class ChatService:
 def _usage(result: RunResultStreaming | None) -> Usage:
     if result is None:
         return Usage()
-    usage = result.context_wrapper.usage
-    return Usage(
-        input_tokens=usage.input_tokens, output_tokens=usage.output_tokens, total_tokens=usage.total_tokens
-    )
+    return Usage.model_validate(result.context_wrapper.usage, from_attributes=True)
+
+
+def _tools(result: RunResultStreaming | None) -> list[ToolOutcome]:
+    """The turn's tool calls that ran, in order, from the items the SDK kept."""
+    if result is None:
+        return []
+    return [
+        item.output
+        for item in result.new_items
+        if isinstance(item, ToolCallOutputItem) and isinstance(item.output, ToolOutcome)
+    ]
+
+
+async def _tell(observer: TurnObserver, turn: FinishedTurn) -> None:
+    try:
+        await observer.turn_finished(turn)
+    except Exception:  # an observer (the recorder, say) must never break the turn it watches
+        log.exception("turn observer %r failed", observer)

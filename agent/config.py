@@ -1,23 +1,35 @@
-"""The agent's configuration, as plain values (the backend reads it from its Settings)."""
+"""The agent's settings groups (`AGENT_*`, `CHAT_*`), each default stated here once.
 
-from dataclasses import dataclass
-from typing import Literal
+The backend's `Settings` composes them; see `backend.settings` for how the environment maps.
+"""
+
+from typing import Annotated
+
+from pydantic import AliasChoices, BaseModel, BeforeValidator, Field
+from pydantic_settings import NoDecode
 
 
-@dataclass(frozen=True)
-class AgentConfig:
-    provider: Literal["openai", "offline", "replay"] = "offline"
-    api_key: str | None = None
-    base_url: str | None = None
-    model: str | None = None  # None: the Agents SDK's default model
-    api: Literal["responses", "chat_completions"] = "responses"
-    timeout_s: float = 60.0
-    max_retries: int = 2
-    max_turns: int = 10
-    history_max_items: int = 50
-    lease_s: float = 60.0
-    turn_timeout_s: float = 300.0
-    tracing: bool = False
-    record_dir: str | None = None  # append every model exchange to cassettes here
-    cassettes: tuple[str, ...] = ()  # replay: cassette files or directories
-    replay_mode: Literal["strict", "sequential"] = "strict"
+def _split(value: object) -> object:
+    if isinstance(value, str):  # an environment variable holds one string: "a, b"
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+# A list given as one comma-separated string, as environment variables do.
+CommaSeparated = Annotated[list[str], NoDecode, BeforeValidator(_split)]
+
+
+class AgentSettings(BaseModel):
+    """`AGENT_*`: the SDK's loop."""
+
+    # The SDK calls each model call a "turn"; here a turn is a user message and its reply, so
+    # the field says steps (the variable keeps its published name, AGENT_MAX_TURNS).
+    max_steps: int = Field(10, ge=1, validation_alias=AliasChoices("max_turns", "max_steps"))
+    tracing: bool = False  # export the SDK's traces to OpenAI's trace ingestion
+
+
+class ChatSettings(BaseModel):
+    """`CHAT_*`: running chat turns."""
+
+    lease_s: float = Field(60.0, gt=0, description="a running turn's hold on its conversation")
+    turn_timeout_s: float = Field(300.0, gt=0, description="the longest a turn may take")

@@ -2,7 +2,6 @@
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import delete
@@ -14,7 +13,7 @@ from agent.events import Usage
 from db.models import Action, ChatTurn, Conversation, TurnStatus
 from db.types import utcnow
 from tools.errors import NotFound
-from tools.paging import fetch_page
+from tools.paging import Page, fetch_page
 from tools.schemas import ActionPublic
 
 
@@ -26,12 +25,19 @@ class ConversationSummary(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    @classmethod
+    def of(cls, conversation: Conversation) -> "ConversationSummary":
+        return cls(
+            id=conversation.id,
+            title=conversation.title,
+            message_count=conversation.message_count,
+            usage=Usage.model_validate(conversation, from_attributes=True),
+            created_at=conversation.created_at,
+            updated_at=conversation.updated_at,
+        )
 
-class ConversationPage(BaseModel):
-    items: list[ConversationSummary]
-    total: int
-    limit: int
-    offset: int
+
+ConversationPage = Page[ConversationSummary]
 
 
 class Message(BaseModel):
@@ -41,7 +47,7 @@ class Message(BaseModel):
     created_at: datetime
 
 
-class TurnError(BaseModel):
+class ErrorSummary(BaseModel):
     code: str
     message: str | None
 
@@ -53,51 +59,57 @@ class TurnView(BaseModel):
     status: TurnStatus
     user_message: Message
     assistant_message: Message | None
-    error: TurnError | None
+    error: ErrorSummary | None
     actions: list[ActionPublic]
     usage: Usage
     model: str | None
+
+    @classmethod
+    def of(cls, turn: ChatTurn, actions: list[ActionPublic]) -> "TurnView":
+        reply = None
+        if turn.assistant_message is not None:
+            reply = Message(
+                id=turn.assistant_message_id,
+                role="assistant",
+                content=turn.assistant_message,
+                created_at=turn.completed_at or turn.created_at,
+            )
+        return cls(
+            id=turn.id,
+            status=turn.status,
+            user_message=Message(
+                id=turn.id, role="user", content=turn.user_message, created_at=turn.created_at
+            ),
+            assistant_message=reply,
+            error=ErrorSummary(code=turn.error_code, message=turn.error_message) if turn.error_code else None,
+            actions=actions,
+            usage=Usage.model_validate(turn, from_attributes=True),
+            model=turn.model,
+        )
 
 
 class ConversationDetail(ConversationSummary):
     turns: list[TurnView] = Field(description="In order; each with its user and assistant message.")
 
 
-def _summary(conversation: Conversation) -> ConversationSummary:
-    return ConversationSummary(
-        id=conversation.id,
-        title=conversation.title,
-        message_count=conversation.message_count,
-        usage=_usage(conversation),
-        created_at=conversation.created_at,
-        updated_at=conversation.updated_at,
-    )
-
-
-def _usage(row: Any) -> Usage:
-    return Usage(
-        input_tokens=row.input_tokens, output_tokens=row.output_tokens, total_tokens=row.total_tokens
-    )
-
-
 async def list_conversations(
     session: AsyncSession, *, user_id: uuid.UUID, limit: int, offset: int
 ) -> ConversationPage:
-    rows, total = await fetch_page(
+    return await fetch_page(
         session,
         Conversation,
+        ConversationSummary.of,
         where=[col(Conversation.user_id) == user_id],
         order_by=[col(Conversation.updated_at).desc(), col(Conversation.id).desc()],
         limit=limit,
         offset=offset,
     )
-    return ConversationPage(items=[_summary(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
 async def owned_conversation(
     session: AsyncSession, *, user_id: uuid.UUID, conversation_id: uuid.UUID
 ) -> Conversation:
-    stmt = select(Conversation).where(Conversation.id == conversation_id, Conversation.user_id == user_id)
+    stmt = select(Conversation).where(Conversation.owned(conversation_id, user_id))
     conversation = (await session.exec(stmt)).one_or_none()
     if conversation is None:
         raise NotFound(f"conversation {conversation_id} not found")
@@ -123,29 +135,8 @@ async def get_conversation(
     by_turn: dict[uuid.UUID | None, list[ActionPublic]] = {}
     for action in actions:
         by_turn.setdefault(action.message_id, []).append(ActionPublic.model_validate(action))
-    views = [_turn_view(turn, by_turn.get(turn.id, [])) for turn in turns]
-    return ConversationDetail(**_summary(conversation).model_dump(), turns=views)
-
-
-def _turn_view(turn: ChatTurn, actions: list[ActionPublic]) -> TurnView:
-    reply = None
-    if turn.assistant_message is not None:
-        reply = Message(
-            id=turn.assistant_message_id,
-            role="assistant",
-            content=turn.assistant_message,
-            created_at=turn.completed_at or turn.created_at,
-        )
-    return TurnView(
-        id=turn.id,
-        status=turn.status,
-        user_message=Message(id=turn.id, role="user", content=turn.user_message, created_at=turn.created_at),
-        assistant_message=reply,
-        error=TurnError(code=turn.error_code, message=turn.error_message) if turn.error_code else None,
-        actions=actions,
-        usage=_usage(turn),
-        model=turn.model,
-    )
+    views = [TurnView.of(turn, by_turn.get(turn.id, [])) for turn in turns]
+    return ConversationDetail(**ConversationSummary.of(conversation).model_dump(), turns=views)
 
 
 async def delete_conversation(
@@ -157,9 +148,7 @@ async def delete_conversation(
     never finds it."""
     result = await session.exec(
         delete(Conversation).where(
-            col(Conversation.id) == conversation_id,
-            col(Conversation.user_id) == user_id,
-            col(Conversation.lease_expires_at).is_(None) | (col(Conversation.lease_expires_at) < utcnow()),
+            Conversation.owned(conversation_id, user_id), Conversation.lease_free(utcnow())
         )
     )
     await session.commit()

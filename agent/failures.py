@@ -1,48 +1,85 @@
-"""What went wrong in a turn, as a stable error code for clients and a message safe to show."""
+"""What went wrong in a turn: a stable code for clients and a message safe to show."""
 
+import enum
 import logging
+from dataclasses import dataclass
 
 import httpx2
 import openai
 from agents.exceptions import MaxTurnsExceeded, ModelBehaviorError
 
-from agent.replay.transport import ReplayError
-
 log = logging.getLogger(__name__)
 
 
-class TurnTimeout(Exception):
-    pass
+class TurnErrorCode(enum.StrEnum):
+    model_unavailable = "model_unavailable"  # 5xx, 429 or no connection, after the client's retries
+    model_timeout = "model_timeout"
+    model_invalid_response = "model_invalid_response"  # a stream cut mid-way, or malformed
+    model_auth_failed = "model_auth_failed"
+    model_error = "model_error"  # any other refusal of the provider
+    max_turns_exceeded = "max_turns_exceeded"  # more model calls than AGENT_MAX_TURNS
+    turn_timeout = "turn_timeout"  # the turn ran past CHAT_TURN_TIMEOUT_S
+    interrupted = "interrupted"  # the instance running the turn stopped before it finished
+    internal_error = "internal_error"
+    # Raised by the model's transport when it replays a recording (the `replay` package).
+    replay_error = "replay_error"
+    replay_mismatch = "replay_mismatch"
+    replay_exhausted = "replay_exhausted"
 
 
-def classify(exc: BaseException) -> tuple[str, str]:
-    replayed = _replay_error(exc)
-    if replayed is not None:  # raised inside the transport, wrapped by the openai client
-        return replayed.code, str(replayed)
+@dataclass(frozen=True)
+class TurnError:
+    code: TurnErrorCode
+    message: str
+
+
+class CodedError(Exception):
+    """An error that knows its turn error code, wherever it is raised (a transport, a tool...)."""
+
+    code: TurnErrorCode = TurnErrorCode.internal_error
+
+
+def classify(exc: BaseException, *, deadline_expired: bool = False) -> TurnError:
+    """`deadline_expired`: the turn's own deadline fired, as opposed to any other timeout."""
+    if deadline_expired:
+        return TurnError(TurnErrorCode.turn_timeout, "the reply took too long and was stopped")
+    coded = _coded(exc)
+    if coded is not None:  # raised inside the transport, wrapped by the openai client
+        return TurnError(coded.code, str(coded))
     match exc:
         case openai.APITimeoutError() | httpx2.TimeoutException():
-            return "model_timeout", "the model did not answer in time"
-        case TurnTimeout():
-            return "turn_timeout", "the reply took too long and was stopped"
+            return TurnError(TurnErrorCode.model_timeout, "the model did not answer in time")
         case openai.RateLimitError():
-            return "model_unavailable", "the model is rate limited; try again shortly"
+            return TurnError(TurnErrorCode.model_unavailable, "the model is rate limited; try again shortly")
         case openai.AuthenticationError() | openai.PermissionDeniedError():
-            return "model_auth_failed", "the model provider refused our credentials"
+            return TurnError(TurnErrorCode.model_auth_failed, "the model provider refused our credentials")
         case openai.InternalServerError() | openai.APIConnectionError() | httpx2.TransportError():
-            return "model_unavailable", "the model is unavailable; try again shortly"
+            return TurnError(TurnErrorCode.model_unavailable, "the model is unavailable; try again shortly")
         case openai.APIStatusError():
-            return "model_error", f"the model provider answered {exc.status_code}"
+            return TurnError(TurnErrorCode.model_error, f"the model provider answered {exc.status_code}")
         case ModelBehaviorError():
-            return "model_invalid_response", "the model's reply was cut off or malformed"
+            return TurnError(
+                TurnErrorCode.model_invalid_response, "the model's reply was cut off or malformed"
+            )
         case MaxTurnsExceeded():
-            return "max_turns_exceeded", "the request needed more steps than allowed"
+            return TurnError(TurnErrorCode.max_turns_exceeded, "the request needed more steps than allowed")
     log.error("chat turn failed", exc_info=exc)
-    return "internal_error", "something went wrong while answering"
+    return TurnError(TurnErrorCode.internal_error, "something went wrong while answering")
 
 
-def _replay_error(exc: BaseException | None) -> ReplayError | None:
-    while exc is not None:
-        if isinstance(exc, ReplayError):
+def _coded(exc: BaseException | None) -> CodedError | None:
+    seen: set[int] = set()  # libraries re-raise an exception from its own wrapper: chains can loop
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, CodedError):
             return exc
+        seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return None
+
+
+class TurnFailure(Exception):
+    """A turn that failed, raised to a caller that waited for its reply (JSON mode)."""
+
+    def __init__(self, error: TurnError) -> None:
+        super().__init__(error.message)
+        self.error = error

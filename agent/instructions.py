@@ -7,9 +7,6 @@ from agents import RunContextWrapper
 
 from agent.context import ChatContext
 
-# The offline model reads the date back from this line: keep its format stable.
-DATE_LINE = "Current date: {date} ({weekday}). Time zone: {zone}."
-
 RULES = """\
 You manage the user's todo list with the tools you have, and only theirs.
 - To act on a task the user names ("the dentist task"), first find its id with list_tasks
@@ -26,5 +23,5 @@ def instructions(wrapper: RunContextWrapper[ChatContext], _agent: Any) -> str:
     ctx = wrapper.context
     today = ctx.now.date()
     week = ", ".join(f"{d:%A} {d.isoformat()}" for d in (today + timedelta(days=n) for n in range(1, 8)))
-    header = DATE_LINE.format(date=today.isoformat(), weekday=f"{today:%A}", zone=ctx.timezone.key)
+    header = f"Current date: {today.isoformat()} ({today:%A}). Time zone: {ctx.timezone.key}."
     return f"{RULES}\n\n{header}\nThe next seven days: {week}."

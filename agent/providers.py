@@ -1,47 +1,89 @@
 """The model behind the agent: any OpenAI-compatible server, or the built-in offline model."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
 import httpx2
 from agents import Model, OpenAIChatCompletionsModel, OpenAIResponsesModel
 from agents.models import get_default_model
 from openai import AsyncOpenAI
+from pydantic import BaseModel, Field, SecretStr
 
-from agent.config import AgentConfig
+from agent.config import CommaSeparated
+from agent.context import ChatContext
 from agent.offline.model import OfflineModel
-from agent.recording import Recorder, RecordingTransport
-from agent.replay.cassette import CassetteError, find, load
-from agent.replay.transport import replay_transport
+
+Provider = Literal["openai", "offline", "replay"]
+
+
+class LlmSettings(BaseModel):
+    """`LLM_*`: which model answers, and how its calls are made (or recorded, or replayed)."""
+
+    # None: openai when OPENAI_API_KEY is set, else the built-in offline (rule-based) model.
+    provider: Provider | None = None
+    model: str | None = None  # None: the Agents SDK's default model
+    api: Literal["responses", "chat_completions"] = "responses"
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(2, ge=0)
+    # Read by the process entry point (`backend.main`), which wires the `replay` package in.
+    record_dir: str | None = None  # record every model exchange into cassettes here
+    cassette: CommaSeparated = Field(default_factory=list)  # replay: cassette files or directories
+    replay_mode: Literal["strict", "sequential"] = "strict"
+
+
+class OpenAISettings(BaseModel):
+    """`OPENAI_*`: the OpenAI-compatible server's endpoint and credentials."""
+
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+
+
+def provider_of(llm: LlmSettings, openai: OpenAISettings) -> Provider:
+    if llm.provider:
+        return llm.provider
+    return "openai" if openai.api_key else "offline"
+
+
+@dataclass
+class ChatModel:
+    """The model each turn talks to (a function of the turn: the offline model is told the
+    user's today), and the HTTP client to close when the app stops."""
+
+    for_turn: Callable[[ChatContext], Model]
+    client: AsyncOpenAI | None = None
+
+    @classmethod
+    def fixed(cls, model: Model) -> "ChatModel":
+        return cls(lambda _ctx: model)
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            await self.client.close()
 
 
 def build_model(
-    config: AgentConfig,
-    transport: httpx2.AsyncBaseTransport | None = None,
-    recorder: Recorder | None = None,
-) -> Model:
-    """`transport` carries the traffic to the model (tests put a mock there); with a `recorder`,
-    every exchange is also written to its conversation's cassette."""
-    if config.provider == "offline":
-        return OfflineModel()
-    api, name, retries = config.api, config.model or get_default_model(), config.max_retries
-    if config.provider == "replay":
-        exchanges = [e for path in find(list(config.cassettes)) for e in load(path).exchanges]
-        if not exchanges:
-            raise CassetteError(
-                f"no recorded model exchange in {', '.join(config.cassettes) or 'LLM_CASSETTE'}"
-            )
-        transport = replay_transport(exchanges, config.replay_mode)
-        api, name, retries = exchanges[0].api, exchanges[0].body.get("model", name), 0
-    if recorder is not None:
-        transport = RecordingTransport(recorder, transport)
+    llm: LlmSettings, openai: OpenAISettings, transport: httpx2.AsyncBaseTransport | None = None
+) -> ChatModel:
+    """`transport` carries the traffic to the model: tests put a mock there, the entry point a
+    recorder or a replay of recorded traffic."""
+    if provider_of(llm, openai) == "offline":
+        return ChatModel(lambda ctx: OfflineModel(today=ctx.now.date()))
     client = AsyncOpenAI(
-        api_key=config.api_key or "not-needed",  # local OpenAI-compatible servers often take any key
-        base_url=config.base_url,
-        timeout=config.timeout_s,
-        max_retries=retries,
+        # Local OpenAI-compatible servers often take any key; the client insists on one.
+        api_key=openai.api_key.get_secret_value() if openai.api_key else "not-needed",
+        base_url=openai.base_url,
+        timeout=llm.timeout_s,
+        max_retries=llm.max_retries,
         http_client=httpx2.AsyncClient(transport=transport) if transport else None,
     )
-    if api == "chat_completions":
-        return OpenAIChatCompletionsModel(model=name, openai_client=client)
-    return OpenAIResponsesModel(model=name, openai_client=client)
+    name = llm.model or get_default_model()
+    model: Model
+    if llm.api == "chat_completions":
+        model = OpenAIChatCompletionsModel(model=name, openai_client=client)
+    else:
+        model = OpenAIResponsesModel(model=name, openai_client=client)
+    return ChatModel(lambda _ctx: model, client)
 
 
 def model_name(model: Model) -> str:

@@ -1,54 +1,41 @@
 """Agents SDK stream events -> our chat events."""
 
-import json
-from collections.abc import Iterator
 from typing import Any
 
-from agents import StreamEvent
+from agents import RawResponsesStreamEvent, RunItemStreamEvent, StreamEvent
+from agents.items import ToolCallItem, ToolCallOutputItem
+from openai.types.responses import ResponseFunctionToolCall, ResponseTextDeltaEvent
 
-from agent.context import ChatContext
 from agent.events import ChatEvent, TextDelta, ToolCalled, ToolResult
+from agent.function_tools import ToolOutcome
+from tools.errors import InvalidInput
+from tools.registry import decode_arguments
 
 
-def translate(event: StreamEvent, ctx: ChatContext) -> Iterator[ChatEvent]:
-    if event.type == "raw_response_event":
-        if event.data.type == "response.output_text.delta" and event.data.delta:
-            yield TextDelta(delta=event.data.delta)
-    elif event.type == "run_item_stream_event":
-        if event.name == "tool_called":
-            raw = event.item.raw_item
-            yield ToolCalled(call_id=raw.call_id, name=raw.name, arguments=_arguments(raw.arguments))
-        elif event.name == "tool_output":
-            yield _result(event.item.raw_item, ctx)
-
-
-def _result(raw: Any, ctx: ChatContext) -> ToolResult:
-    call_id = raw["call_id"] if isinstance(raw, dict) else raw.call_id
-    action = ctx.actions.get(call_id)
-    if action is None:  # the SDK answered the call itself (e.g. invalid JSON it could not route)
-        return ToolResult(
-            call_id=call_id,
-            name="",
-            status="error",
-            result=None,
-            error="the tool did not run",
-            duration_ms=None,
-            action_id=None,
-        )
-    return ToolResult(
-        call_id=call_id,
-        name=action.tool,
-        status=action.status.value,
-        result=action.result,
-        error=action.error,
-        duration_ms=action.duration_ms,
-        action_id=action.id,
-    )
+def translate(event: StreamEvent) -> ChatEvent | None:
+    """The chat event an SDK event stands for, if any (most are the model's internal steps)."""
+    if isinstance(event, RawResponsesStreamEvent):
+        if isinstance(event.data, ResponseTextDeltaEvent) and event.data.delta:
+            return TextDelta(delta=event.data.delta)
+    elif isinstance(event, RunItemStreamEvent):
+        item = event.item
+        if isinstance(item, ToolCallItem) and isinstance(item.raw_item, ResponseFunctionToolCall):
+            raw = item.raw_item
+            return ToolCalled(call_id=raw.call_id, name=raw.name, arguments=_arguments(raw.arguments))
+        if isinstance(item, ToolCallOutputItem):
+            if isinstance(item.output, ToolOutcome):
+                return item.output.event()
+            # The SDK answered the call itself (a tool it could not route): nothing of ours ran.
+            return ToolResult.of(_call_id(item.raw_item), "", None, error="the tool did not run")
+    return None
 
 
 def _arguments(text: str) -> dict[str, Any]:
     try:
-        value = json.loads(text or "{}")
-    except json.JSONDecodeError:
+        return decode_arguments(text)
+    except InvalidInput:
         return {"raw": text}
-    return value if isinstance(value, dict) else {"raw": text}
+
+
+def _call_id(raw: Any) -> str:
+    return str(raw["call_id"] if isinstance(raw, dict) else getattr(raw, "call_id", ""))

@@ -15,37 +15,24 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.conversations import get_conversation
-from agent.turns import TITLE_CHARS, title_of
-from db.models import ChatTurn, Conversation, ConversationItem, TurnStatus
+from agent.events import Usage
+from agent.turns import TITLE_CHARS, UserMessage, title_of
+from db.models import ActionStatus, ChatTurn, Conversation, ConversationItem, TurnStatus
 from db.types import utcnow
-from tools.schemas import text
+from tools.schemas import ToolCall
 
 FORMAT = "todo-chat-transcript"
-
-
-class TranscriptToolCall(BaseModel):
-    name: str
-    arguments: dict[str, Any]
-    status: Literal["ok", "error"]
-    result: Any | None = None
-    error: str | None = None
-
-
-class TranscriptUsage(BaseModel):
-    input_tokens: int = Field(0, ge=0)
-    output_tokens: int = Field(0, ge=0)
-    total_tokens: int = Field(0, ge=0)
 
 
 class TranscriptTurn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_message: text(min_length=1, max_length=4000)  # type: ignore[valid-type]
+    user_message: UserMessage
     status: TurnStatus = TurnStatus.completed
     error: str | None = None
-    tool_calls: list[TranscriptToolCall] = Field(default_factory=list)
+    tool_calls: list[ToolCall] = Field(default_factory=list)
     reply: str | None = None
-    usage: TranscriptUsage = Field(default_factory=TranscriptUsage)
+    usage: Usage = Field(default_factory=Usage)
     model: str | None = None
     created_at: datetime | None = None
     items: list[dict[str, Any]] | None = Field(None, description="The turn's model history, SDK item format.")
@@ -54,7 +41,7 @@ class TranscriptTurn(BaseModel):
 class Transcript(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    format: Literal["todo-chat-transcript"] = FORMAT
+    format: Literal["todo-chat-transcript"] = "todo-chat-transcript"
     version: Literal[1] = 1
     title: str | None = None
     provider: str | None = None
@@ -82,14 +69,9 @@ async def export_transcript(
             user_message=turn.user_message.content,
             status=turn.status,
             error=turn.error.code if turn.error else None,
-            tool_calls=[
-                TranscriptToolCall(
-                    name=a.tool, arguments=a.arguments, status=a.status.value, result=a.result, error=a.error
-                )
-                for a in turn.actions
-            ],
+            tool_calls=[action.tool_call() for action in turn.actions],
             reply=turn.assistant_message.content if turn.assistant_message else None,
-            usage=TranscriptUsage(**turn.usage.model_dump()),
+            usage=turn.usage,
             model=turn.model,
             created_at=turn.user_message.created_at,
             items=items.get(turn.id, []),
@@ -151,7 +133,7 @@ def _items(turn: TranscriptTurn, seq: int) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = [{"role": "user", "content": turn.user_message}]
     for n, call in enumerate(turn.tool_calls, 1):
         call_id = f"call_imported_{seq}_{n}"
-        output = call.result if call.status == "ok" else {"error": call.error}
+        output = call.result if call.status == ActionStatus.ok else {"error": call.error}
         items += [
             {
                 "type": "function_call",

@@ -4,20 +4,31 @@ turn rows. Each function is one short transaction; none is held while the model 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, StringConstraints
 from sqlalchemy import case, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.errors import ConversationBusy
-from agent.session import load_history
+from agent.events import Usage
+from agent.failures import TurnError, TurnErrorCode
+from agent.memory import load_history
+from db.limits import MESSAGE_MAX
 from db.models import ChatTurn, Conversation, ConversationItem, TurnStatus
 from db.types import utcnow
-from tools.errors import InvalidCredentials, NotFound
+from tools.errors import NotFound, UnknownUser
+from tools.schemas import no_nul
 
 TITLE_CHARS = 80
+# What a user may send as one chat message, whichever route or transcript it comes by.
+UserMessage = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MESSAGE_MAX),
+    AfterValidator(no_nul),
+]
 
 
 @dataclass(frozen=True)
@@ -28,13 +39,6 @@ class StartedTurn:
     seq: int
     lease_token: uuid.UUID
     history: list[dict[str, Any]]  # the newest items before this turn, in the SDK's format
-
-
-@dataclass(frozen=True)
-class TurnUsage:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    total_tokens: int = 0
 
 
 async def start_turn(
@@ -65,9 +69,9 @@ async def start_turn(
         session.add(conversation)
         try:
             await session.flush()  # no ORM relationship orders the two inserts: the parent goes first
-        except IntegrityError as exc:  # the token's user is gone (the caller did not look it up)
+        except IntegrityError as exc:  # the foreign key says it: the token's user is gone
             await session.rollback()
-            raise InvalidCredentials("invalid or expired token") from exc
+            raise UnknownUser("invalid or expired token") from exc
         conversation_id, seq, history = conversation.id, 1, []
     else:
         seq = await _take_lease(session, user_id, conversation_id, token, now, expires)
@@ -92,8 +96,7 @@ async def _take_lease(
 ) -> int:
     stmt = (
         update(Conversation)
-        .where(col(Conversation.id) == conversation_id, col(Conversation.user_id) == user_id)
-        .where((col(Conversation.lease_expires_at).is_(None)) | (col(Conversation.lease_expires_at) < now))
+        .where(Conversation.owned(conversation_id, user_id), Conversation.lease_free(now))
         .values(
             lease_token=token,
             lease_expires_at=expires,
@@ -101,7 +104,7 @@ async def _take_lease(
             message_count=Conversation.message_count + 1,
             updated_at=now,
         )
-        .returning(Conversation.turn_count)
+        .returning(col(Conversation.turn_count))
     )
     seq = (await session.exec(stmt)).scalar_one_or_none()
     if seq is not None:
@@ -113,20 +116,21 @@ async def _take_lease(
             )
             .values(
                 status=TurnStatus.failed,
-                error_code="interrupted",
+                error_code=TurnErrorCode.interrupted,
                 error_message="the server handling this turn stopped",
                 completed_at=now,
             )
         )
-        return seq
+        return int(seq)
     await session.rollback()
-    owned = select(Conversation.id).where(Conversation.id == conversation_id, Conversation.user_id == user_id)
+    owned = select(Conversation.id).where(Conversation.owned(conversation_id, user_id))
     if (await session.exec(owned)).first() is None:
         raise NotFound(f"conversation {conversation_id} not found")
     raise ConversationBusy("this conversation is still answering the previous message; try again shortly")
 
 
 async def renew_lease(session: AsyncSession, turn: StartedTurn, lease_s: float) -> bool:
+    """Extend our lease; False when it is no longer ours (it expired and another turn took it)."""
     stmt = (
         update(Conversation)
         .where(
@@ -144,29 +148,26 @@ async def finish_turn(
     turn: StartedTurn,
     *,
     reply: str | None,
-    usage: TurnUsage,
+    usage: Usage,
     model: str | None,
     items: list[ConversationItem],
-    error: tuple[str, str] | None = None,
+    error: TurnError | None = None,
 ) -> None:
     """Store the turn's history items and outcome, add the usage to the conversation's totals and
     release the lease: one transaction."""
     now = utcnow()
     session.add_all(items)
-    code, message = error or (None, None)
     await session.exec(
         update(ChatTurn)
         .where(col(ChatTurn.id) == turn.turn_id)
         .values(
             status=TurnStatus.failed if error else TurnStatus.completed,
             assistant_message=reply,
-            error_code=code,
-            error_message=message,
+            error_code=error.code if error else None,
+            error_message=error.message if error else None,
             model=model,
             completed_at=now,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            total_tokens=usage.total_tokens,
+            **usage.model_dump(),
         )
     )
     await session.exec(

@@ -1,6 +1,6 @@
 """The application factory."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -9,11 +9,11 @@ import httpx2
 from agents import Model
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 
-from agent.chat import ChatService
-from agent.config import AgentConfig
-from agent.providers import build_model
-from agent.recording import Recorder
+from agent.chat import ChatService, TurnObserver
+from agent.providers import ChatModel, build_model
+from backend import openapi
 from backend.errors import install_error_handlers
 from backend.limits import BodyLimitMiddleware
 from backend.observability import RequestContextMiddleware, configure_logging
@@ -30,59 +30,55 @@ Errors always have the body `{"error": {"code", "message", "details"?}}`.
 """
 
 
-def agent_config(settings: Settings) -> AgentConfig:
-    return AgentConfig(
-        provider=settings.provider,
-        api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
-        base_url=settings.openai_base_url,
-        model=settings.llm_model,
-        api=settings.llm_api,
-        timeout_s=settings.llm_timeout_s,
-        max_retries=settings.llm_max_retries,
-        max_turns=settings.agent_max_turns,
-        history_max_items=settings.history_max_items,
-        lease_s=settings.chat_lease_s,
-        turn_timeout_s=settings.chat_turn_timeout_s,
-        tracing=settings.agent_tracing,
-        record_dir=settings.llm_record_dir,
-        cassettes=tuple(settings.llm_cassette),
-        replay_mode=settings.llm_replay_mode,
-    )
-
-
 def create_app(
     settings: Settings | None = None,
     *,
     model: Model | None = None,
     llm_transport: httpx2.AsyncBaseTransport | None = None,
+    observers: Sequence[TurnObserver] = (),
     clock: Callable[[ZoneInfo], datetime] = datetime.now,
 ) -> FastAPI:
     """`model` replaces the configured model; `llm_transport` carries the configured model's
-    HTTP traffic (tests and the replay runner put mocks there); `clock` gives the users' "now"."""
+    HTTP traffic (tests put mocks there, the entry point a recorder or a replay); `observers` are
+    told of every finished turn; `clock` gives the users' "now"."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
-    config = agent_config(settings)
-    recorder = Recorder(config.record_dir) if config.record_dir else None
-    chat_model = model or build_model(config, transport=llm_transport, recorder=recorder)
+    chat_model = (
+        ChatModel.fixed(model) if model else build_model(settings.llm, settings.openai, llm_transport)
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url, settings.pool)
+        engine = create_engine(settings.database_url, settings.db)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.chat = ChatService(
-            app.state.sessionmaker, chat_model, config, clock=clock, recorder=recorder
+            app.state.sessionmaker,
+            chat_model,
+            agent=settings.agent,
+            chat=settings.chat,
+            history_max_items=settings.history_max_items,
+            clock=clock,
+            observers=observers,
         )
         try:
             yield
         finally:
             await app.state.chat.shutdown()
+            await chat_model.aclose()
             await engine.dispose()
 
-    app = FastAPI(title="Todo chat agent", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Todo chat agent",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
     app.state.settings = settings
-    app.state.tokens = TokenService(settings)
+    app.state.tokens = TokenService(settings.jwt, settings.access_token_expire_minutes)
     install_error_handlers(app)
+    openapi.install(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -97,3 +93,8 @@ def create_app(
     for module in (health, auth, tasks, agent_tasks, actions, chat, conversations, compat):
         app.include_router(module.router)
     return app
+
+
+def _operation_id(route: APIRoute) -> str:
+    # The handler's name is the contract's name: `list_tasks`, not `list_tasks_api_tasks_get`.
+    return route.name

@@ -1,19 +1,24 @@
-"""Request dependencies: the database session, the authenticated user and the audit origin."""
+"""Request dependencies: the database session, the authenticated user, the audit origin and the
+app's services. All `async def`: a plain `def` dependency costs a thread hand-off per request."""
 
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agent.chat import ChatService
 from backend.errors import unauthorized
 from backend.security import ExternalIdentity, LocalIdentity, TokenService
+from backend.settings import Settings
 from db.models import ActionSource
 from tools.accounts import UserPublic, get_or_create_external_user, get_user
 from tools.audit import Origin
+from tools.errors import InvalidInput
 
 # auto_error=False: a missing token gets our own 401 body rather than FastAPI's.
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
@@ -29,11 +34,24 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 
 
-def _tokens(request: Request) -> TokenService:
-    return request.app.state.tokens
+async def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
+async def _tokens(request: Request) -> TokenService:
+    tokens: TokenService = request.app.state.tokens
+    return tokens
+
+
+async def _chat(request: Request) -> ChatService:
+    chat: ChatService = request.app.state.chat
+    return chat
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
 TokensDep = Annotated[TokenService, Depends(_tokens)]
+ChatDep = Annotated[ChatService, Depends(_chat)]
 
 
 async def _identity(
@@ -67,7 +85,8 @@ CurrentUser = Annotated[UserPublic, Depends(_current_user)]
 async def _current_user_id(session: SessionDep, identity: IdentityDep) -> uuid.UUID:
     """The user id of a valid token, without a query for our own tokens: for routes whose own
     statements are scoped by the user id and whose inserts prove, by foreign key, that the user
-    exists (the chat turn). The request then takes a connection only for its real work."""
+    exists (the chat turn: `tools.errors.UnknownUser` otherwise). The request then takes a
+    connection only for its real work."""
     if isinstance(identity, LocalIdentity):
         return identity.user_id
     return (await _current_user(session, identity)).id
@@ -76,12 +95,33 @@ async def _current_user_id(session: SessionDep, identity: IdentityDep) -> uuid.U
 CurrentUserId = Annotated[uuid.UUID, Depends(_current_user_id)]
 
 
-def _origin(source: ActionSource):
-    def origin(request: Request) -> Origin:
-        return Origin(source=source, request_id=request.state.request_id)
-
-    return origin
+async def _request_id(request: Request) -> str | None:
+    request_id: str | None = request.state.request_id
+    return request_id
 
 
-RestOrigin = Annotated[Origin, Depends(_origin(ActionSource.rest))]
-AgentApiOrigin = Annotated[Origin, Depends(_origin(ActionSource.agent_api))]
+RequestIdDep = Annotated[str | None, Depends(_request_id)]
+
+
+async def _rest_origin(request_id: RequestIdDep) -> Origin:
+    return Origin(source=ActionSource.rest, request_id=request_id)
+
+
+async def _agent_api_origin(request_id: RequestIdDep) -> Origin:
+    return Origin(source=ActionSource.agent_api, request_id=request_id)
+
+
+RestOrigin = Annotated[Origin, Depends(_rest_origin)]
+AgentApiOrigin = Annotated[Origin, Depends(_agent_api_origin)]
+
+
+async def _timezone(x_timezone: Annotated[str | None, Header()] = None) -> ZoneInfo:
+    """The user's time zone (`X-Timezone`, an IANA name): what "today" and "Friday" mean."""
+    try:
+        return ZoneInfo(x_timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        message = f"unknown time zone {x_timezone!r}; use an IANA name such as Europe/Paris"
+        raise InvalidInput(f"X-Timezone: {message}", [{"field": "X-Timezone", "message": message}]) from exc
+
+
+TimezoneDep = Annotated[ZoneInfo, Depends(_timezone)]

@@ -1,6 +1,9 @@
-"""The one JSON error shape, `{"error": {"code", "message", "details"?}}`, for every failure."""
+"""The one JSON error shape, `{"error": {"code", "message", "details"?}}`, for every failure,
+and every mapping of an error to its HTTP status, side by side."""
 
+import http
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,23 +13,34 @@ from pydantic import BaseModel
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tools.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, ToolError
+from agent.failures import TurnErrorCode, TurnFailure
+from tools.errors import Conflict, DomainError, InvalidCredentials, InvalidInput, NotFound, UnknownUser
 
 log = logging.getLogger(__name__)
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
-_STATUS = {NotFound: 404, InvalidInput: 422, Conflict: 409, InvalidCredentials: 401}
-_HTTP_CODES = {
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "rate_limited",
-    503: "unavailable",
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    InvalidInput: 422,
+    Conflict: 409,
+    InvalidCredentials: 401,
+    UnknownUser: 401,
+}
+# A turn that failed, answered as JSON: the model's failures are a bad gateway, its slowness a
+# gateway timeout, ours a server error. Every code has its status: none falls through to a default.
+TURN_STATUS: dict[TurnErrorCode, int] = {
+    TurnErrorCode.model_unavailable: 502,
+    TurnErrorCode.model_timeout: 504,
+    TurnErrorCode.model_invalid_response: 502,
+    TurnErrorCode.model_auth_failed: 502,
+    TurnErrorCode.model_error: 502,
+    TurnErrorCode.max_turns_exceeded: 500,
+    TurnErrorCode.turn_timeout: 504,
+    TurnErrorCode.interrupted: 503,
+    TurnErrorCode.internal_error: 500,
+    TurnErrorCode.replay_error: 502,
+    TurnErrorCode.replay_mismatch: 502,
+    TurnErrorCode.replay_exhausted: 502,
 }
 
 
@@ -42,16 +56,25 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-class ApiError(Exception):
-    """A failure that belongs to the HTTP layer (authentication, readiness), not to the domain."""
+class ApiError(StarletteHTTPException):
+    """A failure that belongs to the HTTP layer (authentication, readiness, limits), not to the
+    domain. An HTTP exception, so that FastAPI lets it through even while it reads a body."""
 
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers
+        super().__init__(status, message, headers)
+        self.status, self.code, self.message = status, code, message
 
 
 def unauthorized(message: str) -> ApiError:
     return ApiError(401, "unauthorized", message, BEARER_CHALLENGE)
+
+
+def status_code(status: int) -> str:
+    """The error code of a plain HTTP status: its reason phrase in snake case (404 -> not_found)."""
+    try:
+        return http.HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "http_error"
 
 
 def error_response(
@@ -59,17 +82,22 @@ def error_response(
     code: str,
     message: str,
     details: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
-async def _tool_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ToolError)
-    status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)
+async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    status = next((code for cls, code in DOMAIN_STATUS.items() if isinstance(exc, cls)), 400)
     headers = BEARER_CHALLENGE if status == 401 else None
     return error_response(status, exc.code, exc.message, exc.details, headers)
+
+
+async def _turn_failure(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TurnFailure)
+    return error_response(TURN_STATUS[exc.error.code], exc.error.code, exc.error.message)
 
 
 async def _api_error(_: Request, exc: Exception) -> JSONResponse:
@@ -85,8 +113,7 @@ async def _request_validation(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_exception(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = _HTTP_CODES.get(exc.status_code, "http_error")
-    return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+    return error_response(exc.status_code, status_code(exc.status_code), str(exc.detail), headers=exc.headers)
 
 
 async def _pool_exhausted(_: Request, exc: Exception) -> JSONResponse:
@@ -99,7 +126,8 @@ async def _pool_exhausted(_: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PoolTimeout, _pool_exhausted)
-    app.add_exception_handler(ToolError, _tool_error)
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(TurnFailure, _turn_failure)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_exception)

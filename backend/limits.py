@@ -1,9 +1,9 @@
 """Request body size limit, answered in the standard error shape (413 `payload_too_large`)."""
 
-from starlette.exceptions import HTTPException
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.errors import error_response
+from backend.errors import ApiError, error_response
 
 TOO_LARGE = "the request body is larger than the server accepts"
 
@@ -16,7 +16,7 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await error_response(413, "payload_too_large", TOO_LARGE)(scope, receive, send)
             return
@@ -27,7 +27,7 @@ class BodyLimitMiddleware:
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_bytes:
-                raise HTTPException(413, TOO_LARGE)  # inside the app: rendered by the error handlers
+                raise ApiError(413, "payload_too_large", TOO_LARGE)  # rendered by the error handlers
             return message
 
         await self.app(scope, counting_receive, send)

@@ -1,17 +1,47 @@
-"""Access tokens: issuing our own HS256 tokens and verifying them (and, optionally, an IdP's)."""
+"""Access tokens: issuing our own HMAC-signed tokens and verifying them (and, optionally, an IdP's)."""
 
 import asyncio
+import logging
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 import jwt
 from jwt import PyJWKClient
+from pydantic import BaseModel, Field, SecretStr
 
-from backend.settings import Settings
+from agent.config import CommaSeparated
 from db.types import utcnow
 
+log = logging.getLogger(__name__)
 _REQUIRED = ["exp", "sub", "iat"]
+MIN_SECRET_BYTES = 32
+
+
+class WeakSecretError(ValueError):
+    pass
+
+
+class JwtSettings(BaseModel):
+    """`JWT_*`: how tokens are signed and which external ones are trusted."""
+
+    secret: SecretStr | None = None
+    algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    # Optional: also accept tokens of an external identity provider (Better Auth, Auth0, ...).
+    jwks_url: str | None = None
+    issuer: str | None = None
+    audience: str | None = None
+    jwks_algorithms: CommaSeparated = Field(default_factory=lambda: ["RS256", "ES256"])
+
+    def secret_problem(self) -> str | None:
+        secret = self.secret.get_secret_value() if self.secret else ""
+        if not secret:
+            return "JWT_SECRET is not set"
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            return f"JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes"
+        return None
 
 
 @dataclass(frozen=True)
@@ -27,16 +57,16 @@ class ExternalIdentity:
 
 
 class TokenService:
-    def __init__(self, settings: Settings) -> None:
-        self._secret = settings.signing_secret()
-        self._algorithm = settings.jwt_algorithm
-        self._lifetime = timedelta(minutes=settings.access_token_expire_minutes)
-        self._issuer = settings.jwt_issuer
-        self._audience = settings.jwt_audience
-        self._external_algorithms = settings.jwt_jwks_algorithms
+    def __init__(self, settings: JwtSettings, lifetime_minutes: int) -> None:
+        self._secret = _signing_secret(settings)
+        self._algorithm = settings.algorithm
+        self._lifetime = timedelta(minutes=lifetime_minutes)
+        self._issuer = settings.issuer
+        self._audience = settings.audience
+        self._external_algorithms = settings.jwks_algorithms
         self._jwks = (
-            PyJWKClient(settings.jwt_jwks_url, cache_keys=True, lifespan=300, timeout=5)
-            if settings.jwt_jwks_url
+            PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=300, timeout=5)
+            if settings.jwks_url
             else None
         )
 
@@ -76,3 +106,23 @@ class TokenService:
         return ExternalIdentity(
             subject=str(claims["sub"]), email=claims.get("email"), name=claims.get("name")
         )
+
+
+def _signing_secret(settings: JwtSettings) -> str:
+    """The configured secret; without one (outside production) a random one for this process only.
+
+    Nothing published ever signs a token: a missing secret means tokens that end with a restart
+    and that other instances reject, said loudly, never tokens anyone could forge."""
+    problem = settings.secret_problem()
+    if problem:
+        log.warning(
+            "\n%s\n  INSECURE: %s. Signing tokens with a random secret for this process only:\n"
+            "  they end with a restart and other instances reject them.\n"
+            "  Set JWT_SECRET (e.g. `openssl rand -hex 32`) before exposing this service.\n%s",
+            "!" * 78,
+            problem,
+            "!" * 78,
+        )
+    if settings.secret and settings.secret.get_secret_value():
+        return settings.secret.get_secret_value()
+    return secrets.token_hex(32)

@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,17 +21,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2
-from agents import Agent, FunctionTool, OpenAIResponsesModel, RunConfig, Runner
+from agents import Agent, FunctionTool, OpenAIResponsesModel, RunConfig, Runner, Tool
 from openai import AsyncOpenAI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import select
 
 from agent.function_tools import json_schema
 from agent.instructions import RULES
 from db.engine import create_engine, create_sessionmaker, normalize_url
 from db.migrate import upgrade
-from db.models import ConversationItem
+from db.models import ChatTurn, ConversationItem
 from tools.registry import OPERATIONS
+from wire.server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
@@ -44,12 +45,6 @@ class Turn:
     first_byte: float
     model: float
     ok: bool
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -132,7 +127,8 @@ def service(database_url: str, model_url: str, pool_size: int, pool_timeout: flo
 
 async def model_time(model_url: str) -> float:
     async with httpx2.AsyncClient() as client:
-        return sum((await client.get(f"{model_url}/stats")).json())
+        durations: list[float] = (await client.get(f"{model_url}/stats")).json()
+        return sum(durations)
 
 
 async def chat_turn(
@@ -161,7 +157,8 @@ async def chat_turn(
 async def register(client: httpx2.AsyncClient) -> str:
     email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
     response = await client.post("/api/auth/register", json={"email": email, "password": "benchmark-pw"})
-    return response.json()["access_token"]
+    token: str = response.json()["access_token"]
+    return token
 
 
 async def sequential(
@@ -185,7 +182,7 @@ async def bare_loop(model_url: str, turns: int) -> list[Turn]:
     async def no_op(_ctx: object, arguments: str) -> str:
         return json.dumps({"id": str(uuid.uuid4()), **json.loads(arguments)})
 
-    tools = [
+    tools: list[Tool] = [
         FunctionTool(
             name=op.name,
             description=op.description,
@@ -233,13 +230,8 @@ async def grow(database_url: str, conversation_id: str, items: int) -> None:
     """Pad a conversation's history directly in the database (what a long chat would have left)."""
     engine = create_engine(database_url)
     async with create_sessionmaker(engine)() as session:
-        turn_id = (
-            await session.exec(
-                text("SELECT id FROM chat_turns WHERE conversation_id = :c LIMIT 1").bindparams(
-                    c=uuid.UUID(conversation_id)
-                )
-            )
-        ).scalar_one()
+        stmt = select(ChatTurn.id).where(ChatTurn.conversation_id == uuid.UUID(conversation_id)).limit(1)
+        turn_id = (await session.exec(stmt)).one()
         session.add_all(
             ConversationItem(
                 conversation_id=uuid.UUID(conversation_id),

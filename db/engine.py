@@ -1,8 +1,8 @@
 """Async engine and session factory construction."""
 
-from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -12,13 +12,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 _LIBPQ_ONLY = ("channel_binding", "options", "target_session_attrs")
 
 
-@dataclass(frozen=True)
-class PoolSettings:
-    size: int = 20
-    max_overflow: int = 10
-    recycle_s: int = 3600
-    timeout_s: float = 30.0
-    pre_ping: bool = True  # a round trip per checkout, to survive connections the server dropped
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./todo.db"  # zero setup: a file beside the checkout
+
+
+class PoolSettings(BaseModel):
+    """The PostgreSQL connection pool (`DB_POOL_SIZE`, `DB_MAX_OVERFLOW`, ...)."""
+
+    pool_size: int = Field(20, ge=1, description="persistent connections")
+    max_overflow: int = Field(10, ge=0, description="extra connections under load")
+    pool_recycle_s: int = Field(3600, ge=-1, description="recycle a connection after this many seconds")
+    pool_timeout_s: float = Field(30.0, gt=0, description="wait this long for a free connection")
+    # A round trip per checkout, to survive connections the server (or a proxy) dropped.
+    pool_pre_ping: bool = True
 
 
 def normalize_url(raw: str) -> URL:
@@ -43,7 +48,8 @@ def is_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
-def create_engine(raw_url: str, pool: PoolSettings = PoolSettings()) -> AsyncEngine:
+def create_engine(raw_url: str, pool: PoolSettings | None = None) -> AsyncEngine:
+    pool = pool or PoolSettings()
     url = normalize_url(raw_url)
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -51,11 +57,11 @@ def create_engine(raw_url: str, pool: PoolSettings = PoolSettings()) -> AsyncEng
         return engine
     return create_async_engine(
         url,
-        pool_size=pool.size,
+        pool_size=pool.pool_size,
         max_overflow=pool.max_overflow,
-        pool_recycle=pool.recycle_s,
-        pool_timeout=pool.timeout_s,
-        pool_pre_ping=pool.pre_ping,
+        pool_recycle=pool.pool_recycle_s,
+        pool_timeout=pool.pool_timeout_s,
+        pool_pre_ping=pool.pool_pre_ping,
     )
 
 

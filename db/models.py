@@ -18,8 +18,20 @@ from sqlalchemy import (
     Uuid,
     func,
 )
-from sqlmodel import Field, SQLModel
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Field, SQLModel, col
 
+from db.limits import (
+    DESCRIPTION_MAX,
+    EMAIL_MAX,
+    ERROR_CODE_MAX,
+    MODEL_NAME_MAX,
+    NAME_MAX,
+    REQUEST_ID_MAX,
+    SUBJECT_MAX,
+    TITLE_MAX,
+    TOOL_NAME_MAX,
+)
 from db.types import JSONVariant, UTCDateTime, utcnow
 
 
@@ -61,11 +73,11 @@ class User(SQLModel, table=True):
     __table_args__ = (Index("uq_users_email_lower", func.lower(Column("email")), unique=True),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    email: str | None = Field(default=None, sa_type=String(320))
+    email: str | None = Field(default=None, sa_type=String(EMAIL_MAX))
     password_hash: str | None = Field(default=None, sa_type=String(255))
-    name: str | None = Field(default=None, sa_type=String(100))
+    name: str | None = Field(default=None, sa_type=String(NAME_MAX))
     # `sub` of a token from an external identity provider (JWKS); NULL for local accounts.
-    external_subject: str | None = Field(default=None, sa_type=String(255), unique=True)
+    external_subject: str | None = Field(default=None, sa_type=String(SUBJECT_MAX), unique=True)
     created_at: datetime = _timestamp()
 
 
@@ -81,8 +93,8 @@ class Task(SQLModel, table=True):
     user_id: uuid.UUID = Field(
         sa_column=Column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     )
-    title: str = Field(sa_type=String(200), nullable=False)
-    description: str | None = Field(default=None, sa_type=String(2000))
+    title: str = Field(sa_type=String(TITLE_MAX), nullable=False)
+    description: str | None = Field(default=None, sa_type=String(DESCRIPTION_MAX))
     priority: Priority = Field(
         default=Priority.medium, sa_type=_enum(Priority, "task_priority"), nullable=False
     )
@@ -109,8 +121,8 @@ class Action(SQLModel, table=True):
     # Audit rows outlive the conversation they came from, so these are plain columns, not foreign keys.
     conversation_id: uuid.UUID | None = Field(default=None)
     message_id: uuid.UUID | None = Field(default=None)  # the chat turn's user message
-    request_id: str | None = Field(default=None, sa_type=String(128))
-    tool: str = Field(sa_type=String(64), nullable=False)
+    request_id: str | None = Field(default=None, sa_type=String(REQUEST_ID_MAX))
+    tool: str = Field(sa_type=String(TOOL_NAME_MAX), nullable=False)
     arguments: dict[str, Any] = Field(default_factory=dict, sa_type=JSONVariant, nullable=False)
     status: ActionStatus = Field(sa_type=_enum(ActionStatus, "action_status"), nullable=False)
     result: Any | None = Field(default=None, sa_type=JSONVariant)
@@ -130,7 +142,7 @@ class Conversation(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     user_id: uuid.UUID = _owner_fk("users")
-    title: str = Field(sa_type=String(200), nullable=False)
+    title: str = Field(sa_type=String(TITLE_MAX), nullable=False)
     turn_count: int = Field(default=0, nullable=False)
     message_count: int = Field(default=0, nullable=False)
     input_tokens: int = Field(default=0, sa_type=BigInteger, nullable=False)
@@ -141,6 +153,17 @@ class Conversation(SQLModel, table=True):
     lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+
+    @staticmethod
+    def owned(conversation_id: uuid.UUID, user_id: uuid.UUID) -> ColumnElement[bool]:
+        """This conversation, if it belongs to this user: another user's is simply not found."""
+        return (col(Conversation.id) == conversation_id) & (col(Conversation.user_id) == user_id)
+
+    @staticmethod
+    def lease_free(now: datetime) -> ColumnElement[bool]:
+        """No turn holds the conversation: no lease, or one that expired (its instance died)."""
+        expires = col(Conversation.lease_expires_at)
+        return expires.is_(None) | (expires < now)
 
 
 class ChatTurn(SQLModel, table=True):
@@ -159,9 +182,9 @@ class ChatTurn(SQLModel, table=True):
     status: TurnStatus = Field(
         default=TurnStatus.running, sa_type=_enum(TurnStatus, "turn_status"), nullable=False
     )
-    error_code: str | None = Field(default=None, sa_type=String(64))
+    error_code: str | None = Field(default=None, sa_type=String(ERROR_CODE_MAX))
     error_message: str | None = Field(default=None, sa_type=Text)
-    model: str | None = Field(default=None, sa_type=String(200))
+    model: str | None = Field(default=None, sa_type=String(MODEL_NAME_MAX))
     input_tokens: int = Field(default=0, nullable=False)
     output_tokens: int = Field(default=0, nullable=False)
     total_tokens: int = Field(default=0, nullable=False)

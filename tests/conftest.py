@@ -4,9 +4,9 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -17,6 +17,7 @@ from backend.app import create_app
 from backend.settings import Settings
 from db.engine import normalize_url
 from db.migrate import upgrade
+from tests.factories import AuthedUser, make_user
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 JWT_SECRET = "test-secret-long-enough-for-every-hmac-algorithm-even-hs512-0123456789"
@@ -62,14 +63,15 @@ async def database_url() -> AsyncIterator[str]:
         await drop_database(url)
 
 
-def make_settings(database_url: str, **overrides: object) -> Settings:
-    values = {
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    """Test settings: nothing from the environment or a `.env` file, groups as dicts."""
+    values: dict[str, Any] = {
         "database_url": database_url,
         "environment": "test",
-        "jwt_secret": JWT_SECRET,
         "log_level": "WARNING",
         **overrides,
     }
+    values["jwt"] = {"secret": JWT_SECRET, **values.get("jwt", {})}
     return Settings(_env_file=None, **values)
 
 
@@ -80,42 +82,21 @@ async def app(database_url: str) -> AsyncIterator[FastAPI]:
         yield application
 
 
-def asgi_client(application: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://testserver")
+def asgi_client(application: FastAPI) -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=application), base_url="http://testserver")
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: FastAPI) -> AsyncIterator[httpx2.AsyncClient]:
     async with asgi_client(app) as c:
         yield c
 
 
-@dataclass
-class AuthedUser:
-    id: str
-    email: str
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-async def register(
-    client: httpx.AsyncClient, email: str | None = None, password: str = "correct horse battery"
-) -> AuthedUser:
-    email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
-    response = await client.post("/api/auth/register", json={"email": email, "password": password})
-    assert response.status_code == 201, response.text
-    body = response.json()
-    return AuthedUser(id=body["user"]["id"], email=email, token=body["access_token"])
+@pytest.fixture
+async def alice(app: FastAPI) -> AuthedUser:
+    return await make_user(app)
 
 
 @pytest.fixture
-async def alice(client: httpx.AsyncClient) -> AuthedUser:
-    return await register(client)
-
-
-@pytest.fixture
-async def bob(client: httpx.AsyncClient) -> AuthedUser:
-    return await register(client)
+async def bob(app: FastAPI) -> AuthedUser:
+    return await make_user(app)

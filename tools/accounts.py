@@ -5,22 +5,25 @@ import uuid
 from typing import Annotated
 
 from pwdlib import PasswordHash
-from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, StringConstraints
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.limits import NAME_MAX
 from db.models import User
 from tools.errors import Conflict, InvalidCredentials
-from tools.schemas import text
+from tools.schemas import no_nul
 
 _hasher = PasswordHash.recommended()  # argon2id
 # Verified when the email is unknown, so a login takes as long whether or not the account exists.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
-Name = text(min_length=1, max_length=100)
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX), AfterValidator(no_nul)
+]
 
 
 class Registration(BaseModel):

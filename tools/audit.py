@@ -1,103 +1,134 @@
 """The audit trail: every invocation of a task operation writes one `actions` row.
 
 A successful operation's row is committed in the same transaction as its effect. A failed one is
-rolled back and its error row is committed on its own, so failures are never lost either.
+rolled back and its error row is committed on its own, so failures are never lost either. Either
+way the caller gets the row back in the `Invocation` it is returned.
 """
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from time import perf_counter
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import Action, ActionSource, ActionStatus
-from tools.errors import ToolError
+from tools.errors import DomainError
 from tools.paging import fetch_page
 from tools.schemas import ActionPage, ActionPublic, ActionQuery
 
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "internal error"
+R = TypeVar("R")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Origin:
-    """Where an invocation came from, and the audit rows written on its behalf."""
+    """Which interface an invocation came from, and on behalf of which request or chat turn."""
 
     source: ActionSource
     conversation_id: uuid.UUID | None = None
     message_id: uuid.UUID | None = None
     request_id: str | None = None
-    actions: list[ActionPublic] = field(default_factory=list)
 
 
-@dataclass
-class Outcome:
-    result: BaseModel | None = None
+@dataclass(frozen=True)
+class Call:
+    """One invocation about to run: the tool, its arguments as given, who acts and from where."""
+
+    tool: str
+    arguments: dict[str, Any]
+    user_id: uuid.UUID
+    origin: Origin
 
 
-@asynccontextmanager
+@dataclass(frozen=True)
+class Invocation(Generic[R]):
+    """What one invocation did: its value or its error, and the audit row that says so."""
+
+    action: ActionPublic
+    value: R | None = None
+    error: Exception | None = None
+
+    def unwrap(self) -> R:
+        """The value; the invocation's error is raised instead if it failed."""
+        if self.error is not None:
+            raise self.error
+        assert self.value is not None
+        return self.value
+
+
 async def audited(
-    session: AsyncSession, *, user_id: uuid.UUID, origin: Origin, tool: str, arguments: dict[str, Any]
-) -> AsyncIterator[Outcome]:
-    """Run one operation as one transaction and record it; the body sets `outcome.result`."""
-    outcome = Outcome()
+    session: AsyncSession,
+    call: Call,
+    effect: Callable[[], Awaitable[R]],
+    view: Callable[[R], Any],
+) -> Invocation[R]:
+    """Run `effect` as one transaction with its audit row (`view` of the value is the row's result).
+
+    A failure is rolled back and recorded; it comes back in the invocation, not raised, so every
+    caller gets the row. Only when even the failure cannot be recorded is the error raised."""
     started = perf_counter()
-    entry = Action(
-        user_id=user_id,
-        tool=tool,
-        arguments=arguments,
-        source=origin.source,
-        conversation_id=origin.conversation_id,
-        message_id=origin.message_id,
-        request_id=origin.request_id,
-        status=ActionStatus.ok,
-        duration_ms=0.0,
-    )
     try:
-        yield outcome
+        value = await effect()
         await session.flush()  # the database's verdict on the effect belongs inside this try, not at commit
-    except ToolError as exc:
+    except Exception as exc:
         await session.rollback()
-        entry.status, entry.error = ActionStatus.error, exc.message
-        await _commit(session, entry, started, origin)
-        raise
-    except Exception:
-        await session.rollback()
-        entry.status, entry.error = ActionStatus.error, INTERNAL_ERROR
+        message = exc.message if isinstance(exc, DomainError) else INTERNAL_ERROR
         try:
-            await _commit(session, entry, started, origin)
+            action = await _commit(session, call, started, ActionStatus.error, error=message)
         except Exception:  # the database itself may be what failed; the original error matters more
-            log.exception("could not record the failed %s call", tool)
-        raise
-    else:
-        entry.result = outcome.result.model_dump(mode="json") if outcome.result is not None else None
-        await _commit(session, entry, started, origin)
+            log.exception("could not record the failed %s call", call.tool)
+            raise exc from None
+        return Invocation(action, error=exc)
+    action = await _commit(session, call, started, ActionStatus.ok, result=view(value))
+    return Invocation(action, value)
 
 
-async def _commit(session: AsyncSession, entry: Action, started: float, origin: Origin) -> None:
-    entry.duration_ms = round((perf_counter() - started) * 1000, 3)
+async def _commit(
+    session: AsyncSession,
+    call: Call,
+    started: float,
+    status: ActionStatus,
+    *,
+    result: Any = None,
+    error: str | None = None,
+) -> ActionPublic:
+    entry = Action(
+        user_id=call.user_id,
+        tool=call.tool,
+        arguments=call.arguments,
+        source=call.origin.source,
+        conversation_id=call.origin.conversation_id,
+        message_id=call.origin.message_id,
+        request_id=call.origin.request_id,
+        status=status,
+        result=result,
+        error=error,
+        duration_ms=round((perf_counter() - started) * 1000, 3),
+    )
     session.add(entry)
     await session.commit()
-    origin.actions.append(ActionPublic.model_validate(entry))
+    return ActionPublic.model_validate(entry)
 
 
 async def list_actions(session: AsyncSession, query: ActionQuery, *, user_id: uuid.UUID) -> ActionPage:
     """The caller's audit trail, newest first."""
-    where = [Action.user_id == user_id]
+    where = [col(Action.user_id) == user_id]
     for name in ("tool", "status", "source", "conversation_id"):
         value = getattr(query, name)
         if value is not None:
             where.append(getattr(Action, name) == value)
-    order_by = [col(Action.created_at).desc(), col(Action.id).desc()]
-    rows, total = await fetch_page(
-        session, Action, where=where, order_by=order_by, limit=query.limit, offset=query.offset
+    return await fetch_page(
+        session,
+        Action,
+        ActionPublic.model_validate,
+        where=where,
+        order_by=[col(Action.created_at).desc(), col(Action.id).desc()],
+        limit=query.limit,
+        offset=query.offset,
     )
-    items = [ActionPublic.model_validate(row) for row in rows]
-    return ActionPage(items=items, total=total, limit=query.limit, offset=query.offset)

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from typing import Any
 
 
-class ToolError(Exception):
+class DomainError(Exception):
     """An expected failure whose message is safe to show to the caller (and to a model)."""
 
     code = "error"
@@ -14,12 +14,15 @@ class ToolError(Exception):
         self.message = message
         self.details = details
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
 
-class NotFound(ToolError):
+
+class NotFound(DomainError):
     code = "not_found"
 
 
-class InvalidInput(ToolError):
+class InvalidInput(DomainError):
     code = "validation_error"
 
     @classmethod
@@ -41,9 +44,15 @@ class InvalidInput(ToolError):
         return cls(message, details)
 
 
-class Conflict(ToolError):
+class Conflict(DomainError):
     code = "conflict"
 
 
-class InvalidCredentials(ToolError):
+class InvalidCredentials(DomainError):
     code = "invalid_credentials"
+
+
+class UnknownUser(DomainError):
+    """The acting user has no account (any more): their token outlived it."""
+
+    code = "unauthorized"

@@ -1,81 +1,46 @@
-"""The five operations by name, with their argument models: what the agent and MCP publish.
+"""The five operations by name: what the agent and MCP publish, and the way in for raw arguments.
 
-`invoke` is the one way in for callers that hold raw arguments (a model's JSON): the arguments
-are validated by the same models the REST API uses, and a rejection is audited like any other
+`invoke` is for callers that hold raw arguments (a model's JSON, an MCP client's object): they are
+validated by the same models the REST API uses, and a rejection is audited like any other
 failure, so every invocation leaves its row.
 """
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from tools.audit import Origin, audited
-from tools.errors import InvalidInput, NotFound
-from tools.schemas import TaskChange, TaskCreate, TaskQuery, TaskRef
+from tools.audit import Call, Invocation, Origin, audited
+from tools.errors import DomainError, InvalidInput, NotFound
+from tools.operations import Operation
 from tools.tasks import create_task, delete_task, list_tasks, read_task, update_task
 
-Runner = Callable[[AsyncSession, Any, uuid.UUID, Origin], Awaitable[BaseModel]]
-
-
-@dataclass(frozen=True)
-class Operation:
-    name: str
-    description: str
-    arguments: type[BaseModel]
-    run: Runner
-
-
-def _operation(fn: Callable[..., Awaitable[BaseModel]], arguments: type[BaseModel], run: Runner) -> Operation:
-    description = " ".join((fn.__doc__ or "").split())  # the docstring, written for the model
-    return Operation(fn.__name__, description, arguments, run)
-
-
-OPERATIONS: dict[str, Operation] = {
-    op.name: op
-    for op in (
-        _operation(create_task, TaskCreate, lambda s, a, u, o: create_task(s, a, user_id=u, origin=o)),
-        _operation(read_task, TaskRef, lambda s, a, u, o: read_task(s, a.task_id, user_id=u, origin=o)),
-        _operation(
-            update_task,
-            TaskChange,
-            lambda s, a, u, o: update_task(s, a.task_id, a.patch(), user_id=u, origin=o),
-        ),
-        _operation(delete_task, TaskRef, lambda s, a, u, o: delete_task(s, a.task_id, user_id=u, origin=o)),
-        _operation(list_tasks, TaskQuery, lambda s, a, u, o: list_tasks(s, a, user_id=u, origin=o)),
-    )
+OPERATIONS: dict[str, Operation[Any, Any]] = {
+    op.name: op for op in (create_task, read_task, update_task, delete_task, list_tasks)
 }
 
 
 async def invoke(
     session: AsyncSession, name: str, arguments: dict[str, Any] | str, *, user_id: uuid.UUID, origin: Origin
-) -> BaseModel:
-    """Validate raw arguments (a dict, or a model's JSON text) and run the named operation.
-
-    Every outcome is audited, a rejection of the arguments included."""
+) -> Invocation[BaseModel]:
+    """Validate raw arguments (an object, or a model's JSON text) and run the named operation."""
     operation = OPERATIONS.get(name)
     try:
-        if isinstance(arguments, str):
-            arguments = _decode(arguments)
+        raw = decode_arguments(arguments) if isinstance(arguments, str) else arguments
         if operation is None:
             raise NotFound(f"there is no tool named {name!r}")
-        try:
-            parsed = operation.arguments.model_validate(arguments)
-        except ValidationError as exc:
-            raise InvalidInput.from_errors(exc.errors()) from exc
-    except (NotFound, InvalidInput):
+        args = operation.validate(raw)
+    except DomainError as rejection:
         # Nothing ran: record the rejection itself, with the arguments as they came.
         recorded = arguments if isinstance(arguments, dict) else {"raw": arguments}
-        async with audited(session, user_id=user_id, origin=origin, tool=name, arguments=recorded):
-            raise
-    return await operation.run(session, parsed, user_id, origin)
+        return await audited(session, Call(name, recorded, user_id, origin), _raising(rejection), _nothing)
+    return await operation(session, args, user_id=user_id, origin=origin)
 
 
-def _decode(text: str) -> dict[str, Any]:
+def decode_arguments(text: str) -> dict[str, Any]:
+    """A tool call's arguments, sent as JSON text, as an object; InvalidInput if they are not one."""
     try:
         value = json.loads(text or "{}")
     except json.JSONDecodeError as exc:
@@ -83,3 +48,14 @@ def _decode(text: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidInput("arguments must be a JSON object")
     return value
+
+
+def _raising(error: DomainError) -> Any:
+    async def effect() -> BaseModel:
+        raise error
+
+    return effect
+
+
+def _nothing(_: BaseModel) -> None:
+    return None

@@ -14,39 +14,54 @@ from pydantic import (
     field_validator,
 )
 
+from db.limits import DESCRIPTION_MAX, SEARCH_MAX, TITLE_MAX
 from db.models import ActionSource, ActionStatus, Priority
+from tools.paging import Page
 
 
-def _no_nul(value: str) -> str:
+def no_nul(value: str) -> str:
     # PostgreSQL cannot store NUL in text: refuse it here as bad input, not later as a server error.
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     return value
 
 
-def text(*, min_length: int = 0, max_length: int) -> Any:
-    """A stripped string within these lengths, without NUL characters."""
-    constraints = StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
-    return Annotated[str, constraints, AfterValidator(_no_nul)]
+# Stripped strings within their column's length, without NUL characters.
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX), AfterValidator(no_nul)
+]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX), AfterValidator(no_nul)
+]
+SearchText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=SEARCH_MAX), AfterValidator(no_nul)
+]
 
 
-Title = text(min_length=1, max_length=200)
-Description = text(max_length=2000)
-SearchText = text(max_length=200)
+class Arguments(BaseModel):
+    """An operation's input: unknown fields are refused (a `user_id` among them)."""
 
-
-class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    def audited(self) -> dict[str, Any]:
+        """The arguments as the audit row keeps them: those the caller gave."""
+        return self.model_dump(mode="json", exclude_unset=True)
 
-class TaskCreate(_Input):
-    title: Title = Field(description="Short title, 1-200 characters.")
-    description: Description | None = Field(None, description="Optional details, up to 2000 characters.")
+
+class TaskCreate(Arguments):
+    title: Title = Field(description=f"Short title, 1-{TITLE_MAX} characters.")
+    description: Description | None = Field(
+        None, description=f"Optional details, up to {DESCRIPTION_MAX} characters."
+    )
     priority: Priority = Field(Priority.medium, description="low, medium or high.")
     due_date: date | None = Field(None, description="Calendar date, YYYY-MM-DD.")
 
+    def audited(self) -> dict[str, Any]:
+        # Every field of a new task is decided by the request, defaults included: keep them all.
+        return self.model_dump(mode="json")
 
-class TaskUpdate(_Input):
+
+class TaskUpdate(Arguments):
     """A partial update: only the fields present change; null clears description or due_date."""
 
     title: Title | None = Field(None, description="New title.")
@@ -64,17 +79,23 @@ class TaskUpdate(_Input):
         return value
 
 
-class TaskRef(_Input):
+class TaskRef(Arguments):
     task_id: uuid.UUID = Field(description="The task's id, as returned by list_tasks or create_task.")
 
 
-# update_task's arguments as one object: which task, and the fields to change.
 class TaskChange(TaskRef, TaskUpdate):
-    def patch(self) -> TaskUpdate:
-        return TaskUpdate.model_validate(self.model_dump(exclude={"task_id"}, exclude_unset=True))
+    """update_task's arguments as one object: which task, and the fields to change."""
+
+    @classmethod
+    def of(cls, task_id: uuid.UUID, patch: TaskUpdate) -> "TaskChange":
+        # Only the fields the patch set: "absent" must stay distinguishable from "null".
+        return cls.model_validate({"task_id": task_id, **patch.model_dump(exclude_unset=True)})
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"task_id"}, exclude_unset=True)
 
 
-class TaskQuery(_Input):
+class TaskQuery(Arguments):
     status: Literal["all", "pending", "completed"] = Field("all", description="pending = not done yet.")
     priority: Priority | None = Field(None, description="Only tasks of this priority.")
     search: SearchText | None = Field(None, description="Case-insensitive text in title or description.")
@@ -113,14 +134,10 @@ class TaskPublic(BaseModel):
     updated_at: datetime
 
 
-class TaskPage(BaseModel):
-    items: list[TaskPublic]
-    total: int
-    limit: int
-    offset: int
+TaskPage = Page[TaskPublic]
 
 
-class ActionQuery(_Input):
+class ActionQuery(Arguments):
     tool: str | None = None
     status: ActionStatus | None = None
     source: ActionSource | None = None
@@ -129,7 +146,19 @@ class ActionQuery(_Input):
     offset: int = Field(0, ge=0)
 
 
+class ToolCall(BaseModel):
+    """One invocation as a caller tells it: which tool, with what, and how it went."""
+
+    name: str
+    arguments: dict[str, Any]
+    status: ActionStatus
+    result: Any | None = None
+    error: str | None = None
+
+
 class ActionPublic(BaseModel):
+    """An audit row: one invocation of a task operation, from any interface."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -145,9 +174,10 @@ class ActionPublic(BaseModel):
     request_id: str | None
     created_at: datetime
 
+    def tool_call(self) -> ToolCall:
+        return ToolCall(
+            name=self.tool, arguments=self.arguments, status=self.status, result=self.result, error=self.error
+        )
 
-class ActionPage(BaseModel):
-    items: list[ActionPublic]
-    total: int
-    limit: int
-    offset: int
+
+ActionPage = Page[ActionPublic]

@@ -13,122 +13,87 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import Priority, Task
 from db.types import utcnow
-from tools.audit import Origin, audited
 from tools.errors import NotFound
+from tools.operations import operation
 from tools.paging import fetch_page
-from tools.schemas import TaskCreate, TaskPage, TaskPublic, TaskQuery, TaskUpdate
+from tools.schemas import TaskChange, TaskCreate, TaskPage, TaskPublic, TaskQuery, TaskRef
 
 PRIORITY_RANK = case({Priority.low: 0, Priority.medium: 1, Priority.high: 2}, value=Task.priority)
 
 
-async def create_task(
-    session: AsyncSession, data: TaskCreate, *, user_id: uuid.UUID, origin: Origin
-) -> TaskPublic:
+@operation
+async def create_task(session: AsyncSession, args: TaskCreate, *, user_id: uuid.UUID) -> TaskPublic:
     """Create a task for the user.
 
     Resolve relative dates ("Friday", "tomorrow") to YYYY-MM-DD using today's date from your
     instructions. Priority is low, medium (the default) or high.
     """
-    async with audited(
-        session, user_id=user_id, origin=origin, tool="create_task", arguments=data.model_dump(mode="json")
-    ) as outcome:
-        now = utcnow()
-        task = Task(user_id=user_id, **data.model_dump(), created_at=now, updated_at=now)
-        session.add(task)
-        outcome.result = TaskPublic.model_validate(task)
-    return outcome.result
+    now = utcnow()
+    task = Task(user_id=user_id, **args.model_dump(), created_at=now, updated_at=now)
+    session.add(task)
+    return TaskPublic.model_validate(task)
 
 
-async def read_task(
-    session: AsyncSession, task_id: uuid.UUID, *, user_id: uuid.UUID, origin: Origin
-) -> TaskPublic:
+@operation
+async def read_task(session: AsyncSession, args: TaskRef, *, user_id: uuid.UUID) -> TaskPublic:
     """Get one task with all its fields. Find its id with list_tasks first."""
-    async with audited(
-        session, user_id=user_id, origin=origin, tool="read_task", arguments={"task_id": str(task_id)}
-    ) as outcome:
-        stmt = select(Task).where(Task.id == task_id, Task.user_id == user_id)
-        outcome.result = _public((await session.exec(stmt)).one_or_none(), task_id)
-    return outcome.result
+    stmt = select(Task).where(Task.id == args.task_id, Task.user_id == user_id)
+    return _public((await session.exec(stmt)).one_or_none(), args.task_id)
 
 
-async def update_task(
-    session: AsyncSession, task_id: uuid.UUID, patch: TaskUpdate, *, user_id: uuid.UUID, origin: Origin
-) -> TaskPublic:
+@operation
+async def update_task(session: AsyncSession, args: TaskChange, *, user_id: uuid.UUID) -> TaskPublic:
     """Change some fields of one task; fields you leave out stay as they are.
 
     completed=true marks the task done and completed=false reopens it. Pass description or
     due_date as null to clear them. Find the task's id with list_tasks first.
     """
-    changes = patch.model_dump(exclude_unset=True)
-    arguments = {"task_id": str(task_id), **patch.model_dump(mode="json", exclude_unset=True)}
-    async with audited(
-        session, user_id=user_id, origin=origin, tool="update_task", arguments=arguments
-    ) as outcome:
-        now = utcnow()
-        values: dict[str, Any] = {**changes, "updated_at": now}
-        if "completed" in changes:
-            # Completing an already-completed task keeps the original completion time.
-            values["completed_at"] = (
-                case((col(Task.completed), Task.completed_at), else_=now) if changes["completed"] else None
-            )
-        stmt = (
-            update(Task)
-            .where(col(Task.id) == task_id, col(Task.user_id) == user_id)
-            .values(**values)
-            .returning(Task)
-            .execution_options(synchronize_session=False)
+    changes = args.changes()
+    now = utcnow()
+    values: dict[str, Any] = {**changes, "updated_at": now}
+    if "completed" in changes:
+        # Completing an already-completed task keeps the original completion time.
+        values["completed_at"] = (
+            case((col(Task.completed), Task.completed_at), else_=now) if changes["completed"] else None
         )
-        outcome.result = _public((await session.exec(stmt)).scalars().one_or_none(), task_id)
-    return outcome.result
+    stmt = (
+        update(Task)
+        .where(col(Task.id) == args.task_id, col(Task.user_id) == user_id)
+        .values(**values)
+        .returning(Task)
+        .execution_options(synchronize_session=False)
+    )
+    return _public((await session.exec(stmt)).scalars().one_or_none(), args.task_id)
 
 
-async def delete_task(
-    session: AsyncSession, task_id: uuid.UUID, *, user_id: uuid.UUID, origin: Origin
-) -> TaskPublic:
+@operation
+async def delete_task(session: AsyncSession, args: TaskRef, *, user_id: uuid.UUID) -> TaskPublic:
     """Delete one task permanently. Find its id with list_tasks first."""
-    async with audited(
-        session, user_id=user_id, origin=origin, tool="delete_task", arguments={"task_id": str(task_id)}
-    ) as outcome:
-        stmt = (
-            delete(Task)
-            .where(col(Task.id) == task_id, col(Task.user_id) == user_id)
-            .returning(Task)
-            .execution_options(synchronize_session=False)
-        )
-        outcome.result = _public((await session.exec(stmt)).scalars().one_or_none(), task_id)
-    return outcome.result
+    stmt = (
+        delete(Task)
+        .where(col(Task.id) == args.task_id, col(Task.user_id) == user_id)
+        .returning(Task)
+        .execution_options(synchronize_session=False)
+    )
+    return _public((await session.exec(stmt)).scalars().one_or_none(), args.task_id)
 
 
-async def list_tasks(
-    session: AsyncSession, query: TaskQuery, *, user_id: uuid.UUID, origin: Origin
-) -> TaskPage:
+@operation
+async def list_tasks(session: AsyncSession, args: TaskQuery, *, user_id: uuid.UUID) -> TaskPage:
     """List the user's tasks, with optional filters, search, sorting and paging.
 
     Use search to find a task the user names ("the dentist task" -> search="dentist").
     Returns {items, total, limit, offset}; use offset to read further pages.
     """
-    async with audited(
+    return await fetch_page(
         session,
-        user_id=user_id,
-        origin=origin,
-        tool="list_tasks",
-        arguments=query.model_dump(mode="json", exclude_unset=True),
-    ) as outcome:
-        rows, total = await fetch_page(
-            session,
-            Task,
-            where=_filters(query, user_id),
-            order_by=_ordering(query),
-            limit=query.limit,
-            offset=query.offset,
-        )
-        outcome.result = TaskPage(
-            items=[TaskPublic.model_validate(row) for row in rows],
-            total=total,
-            limit=query.limit,
-            offset=query.offset,
-        )
-    return outcome.result
+        Task,
+        TaskPublic.model_validate,
+        where=_filters(args, user_id),
+        order_by=_ordering(args),
+        limit=args.limit,
+        offset=args.offset,
+    )
 
 
 def _public(task: Task | None, task_id: uuid.UUID) -> TaskPublic:

@@ -1,7 +1,6 @@
 """The offline model's side of the conversation: which tool to call next, or what to say."""
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -196,8 +195,3 @@ def user_text(item: dict[str, Any]) -> str:
         return content
     parts = [p.get("text", "") for p in content or [] if isinstance(p, dict)]
     return " ".join(p for p in parts if p)
-
-
-def today_from(instructions: str | None) -> date:
-    m = re.search(r"Current date: (\d{4}-\d{2}-\d{2})", instructions or "")
-    return date.fromisoformat(m.group(1)) if m else date.today()

@@ -6,13 +6,15 @@ from fastapi import APIRouter, Query
 
 from backend.deps import CurrentUser, SessionDep
 from backend.errors import ErrorResponse
-from tools.audit import list_actions
+from tools import audit
 from tools.schemas import ActionPage, ActionQuery
 
 router = APIRouter(prefix="/api/actions", tags=["audit"], responses={401: {"model": ErrorResponse}})
 
 
 @router.get("")
-async def list_(query: Annotated[ActionQuery, Query()], session: SessionDep, user: CurrentUser) -> ActionPage:
+async def list_actions(
+    query: Annotated[ActionQuery, Query()], session: SessionDep, user: CurrentUser
+) -> ActionPage:
     """Every task operation you made, from any interface, newest first."""
-    return await list_actions(session, query, user_id=user.id)
+    return await audit.list_actions(session, query, user_id=user.id)

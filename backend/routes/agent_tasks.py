@@ -1,74 +1,84 @@
-"""`/api/agent/tasks`: the same five operations, each answer carrying the audit rows of its request."""
+"""`/api/agent/tasks`: the same five operations, each answer carrying the audit row it wrote."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from backend.deps import AgentApiOrigin, CurrentUser, SessionDep
 from backend.errors import ErrorResponse
-from tools import create_task, delete_task, list_tasks, read_task, update_task
-from tools.schemas import ActionPublic, TaskCreate, TaskPage, TaskPublic, TaskQuery, TaskUpdate
+from tools import tasks
+from tools.audit import Invocation
+from tools.schemas import (
+    ActionPublic,
+    TaskChange,
+    TaskCreate,
+    TaskPage,
+    TaskPublic,
+    TaskQuery,
+    TaskRef,
+    TaskUpdate,
+)
 
 router = APIRouter(
     prefix="/api/agent/tasks",
     tags=["agent tasks"],
     responses={401: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
 )
-NOT_FOUND = {404: {"model": ErrorResponse}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse}}
+R = TypeVar("R", bound=BaseModel)
 
 
-class AgentTaskResult(BaseModel):
-    result: TaskPublic
+class Audited(BaseModel, Generic[R]):
+    """An operation's result with the audit rows its request wrote."""
+
+    result: R
     actions: list[ActionPublic]
 
-
-class AgentTaskPage(BaseModel):
-    result: TaskPage
-    actions: list[ActionPublic]
+    @classmethod
+    def of(cls, invocation: Invocation[R]) -> "Audited[R]":
+        return cls(result=invocation.unwrap(), actions=[invocation.action])
 
 
 @router.get("")
-async def list_(
+async def agent_list_tasks(
     query: Annotated[TaskQuery, Query()], session: SessionDep, user: CurrentUser, origin: AgentApiOrigin
-) -> AgentTaskPage:
+) -> Audited[TaskPage]:
     """list_tasks, with its audit row."""
-    page = await list_tasks(session, query, user_id=user.id, origin=origin)
-    return AgentTaskPage(result=page, actions=origin.actions)
+    return Audited.of(await tasks.list_tasks(session, query, user_id=user.id, origin=origin))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create(
+async def agent_create_task(
     body: TaskCreate, session: SessionDep, user: CurrentUser, origin: AgentApiOrigin
-) -> AgentTaskResult:
+) -> Audited[TaskPublic]:
     """create_task, with its audit row."""
-    task = await create_task(session, body, user_id=user.id, origin=origin)
-    return AgentTaskResult(result=task, actions=origin.actions)
+    return Audited.of(await tasks.create_task(session, body, user_id=user.id, origin=origin))
 
 
 @router.get("/{task_id}", responses=NOT_FOUND)
-async def read(
+async def agent_read_task(
     task_id: uuid.UUID, session: SessionDep, user: CurrentUser, origin: AgentApiOrigin
-) -> AgentTaskResult:
+) -> Audited[TaskPublic]:
     """read_task, with its audit row."""
-    task = await read_task(session, task_id, user_id=user.id, origin=origin)
-    return AgentTaskResult(result=task, actions=origin.actions)
+    args = TaskRef(task_id=task_id)
+    return Audited.of(await tasks.read_task(session, args, user_id=user.id, origin=origin))
 
 
 @router.patch("/{task_id}", responses=NOT_FOUND)
-async def update(
+async def agent_update_task(
     task_id: uuid.UUID, body: TaskUpdate, session: SessionDep, user: CurrentUser, origin: AgentApiOrigin
-) -> AgentTaskResult:
+) -> Audited[TaskPublic]:
     """update_task, with its audit row."""
-    task = await update_task(session, task_id, body, user_id=user.id, origin=origin)
-    return AgentTaskResult(result=task, actions=origin.actions)
+    args = TaskChange.of(task_id, body)
+    return Audited.of(await tasks.update_task(session, args, user_id=user.id, origin=origin))
 
 
 @router.delete("/{task_id}", responses=NOT_FOUND)
-async def delete(
+async def agent_delete_task(
     task_id: uuid.UUID, session: SessionDep, user: CurrentUser, origin: AgentApiOrigin
-) -> AgentTaskResult:
+) -> Audited[TaskPublic]:
     """delete_task; the result is the task as it was before deletion."""
-    task = await delete_task(session, task_id, user_id=user.id, origin=origin)
-    return AgentTaskResult(result=task, actions=origin.actions)
+    args = TaskRef(task_id=task_id)
+    return Audited.of(await tasks.delete_task(session, args, user_id=user.id, origin=origin))

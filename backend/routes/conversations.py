@@ -3,18 +3,13 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from agent.conversations import (
-    ConversationDetail,
-    ConversationPage,
-    delete_conversation,
-    get_conversation,
-    list_conversations,
-    owned_conversation,
-)
-from agent.transcripts import Transcript, export_transcript, import_transcript
-from backend.deps import CurrentUser, SessionDep
+from agent import conversations, transcripts
+from agent.conversations import ConversationDetail, ConversationPage
+from agent.providers import provider_of
+from agent.transcripts import Transcript
+from backend.deps import CurrentUser, SessionDep, SettingsDep
 from backend.errors import ErrorResponse
 from tools.audit import list_actions
 from tools.schemas import ActionPage, ActionQuery
@@ -27,24 +22,26 @@ router = APIRouter(
 
 
 @router.get("")
-async def list_(
+async def list_conversations(
     session: SessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ConversationPage:
     """Your conversations, most recently active first."""
-    return await list_conversations(session, user_id=user.id, limit=limit, offset=offset)
+    return await conversations.list_conversations(session, user_id=user.id, limit=limit, offset=offset)
 
 
 @router.get("/{conversation_id}")
-async def read(conversation_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> ConversationDetail:
+async def read_conversation(
+    conversation_id: uuid.UUID, session: SessionDep, user: CurrentUser
+) -> ConversationDetail:
     """One conversation: each turn's user message, reply and actions, in order."""
-    return await get_conversation(session, user_id=user.id, conversation_id=conversation_id)
+    return await conversations.get_conversation(session, user_id=user.id, conversation_id=conversation_id)
 
 
 @router.get("/{conversation_id}/actions")
-async def actions(
+async def list_conversation_actions(
     conversation_id: uuid.UUID,
     session: SessionDep,
     user: CurrentUser,
@@ -52,7 +49,7 @@ async def actions(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ActionPage:
     """The audit trail of one conversation, newest first."""
-    await owned_conversation(session, user_id=user.id, conversation_id=conversation_id)
+    await conversations.owned_conversation(session, user_id=user.id, conversation_id=conversation_id)
     query = ActionQuery(conversation_id=conversation_id, limit=limit, offset=offset)
     return await list_actions(session, query, user_id=user.id)
 
@@ -60,27 +57,28 @@ async def actions(
 @router.delete(
     "/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT, responses={409: {"model": ErrorResponse}}
 )
-async def delete(conversation_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> None:
+async def delete_conversation(conversation_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> None:
     """Delete a conversation and its history. The audit rows of its actions stay."""
-    await delete_conversation(session, user_id=user.id, conversation_id=conversation_id)
+    await conversations.delete_conversation(session, user_id=user.id, conversation_id=conversation_id)
 
 
 @router.get("/{conversation_id}/export")
-async def export(
-    conversation_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser
+async def export_conversation(
+    conversation_id: uuid.UUID, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> Transcript:
     """The conversation as a portable transcript: each turn's message, tool calls, reply and usage."""
-    return await export_transcript(
-        session, user_id=user.id, conversation_id=conversation_id, provider=request.app.state.chat.provider
+    provider = provider_of(settings.llm, settings.openai)
+    return await transcripts.export_transcript(
+        session, user_id=user.id, conversation_id=conversation_id, provider=provider
     )
 
 
 @router.post("/import", status_code=status.HTTP_201_CREATED, responses={422: {"model": ErrorResponse}})
-async def import_(
+async def import_conversation(
     body: Transcript, response: Response, session: SessionDep, user: CurrentUser
 ) -> ConversationDetail:
     """Re-create a conversation from a transcript, as yours, with new ids; continue it with POST /api/chat.
     Nothing in it is executed again."""
-    conversation_id = await import_transcript(session, user_id=user.id, transcript=body)
+    conversation_id = await transcripts.import_transcript(session, user_id=user.id, transcript=body)
     response.headers["Location"] = f"{router.prefix}/{conversation_id}"
-    return await get_conversation(session, user_id=user.id, conversation_id=conversation_id)
+    return await conversations.get_conversation(session, user_id=user.id, conversation_id=conversation_id)

@@ -1,25 +1,24 @@
 """Alembic environment: runs migrations over the app's async engine (asyncpg or aiosqlite)."""
 
 import asyncio
+import os
 
 from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import db.models  # noqa: F401  (registers the tables on SQLModel.metadata for autogenerate)
-from db.engine import create_engine, is_sqlite, normalize_url
+from db.engine import DEFAULT_DATABASE_URL, create_engine, is_sqlite, normalize_url
 
 config = context.config
 target_metadata = SQLModel.metadata
 
 
 def _database_url() -> str:
+    # `python -m backend.migrate` passes the configured URL (it reads .env too); the plain
+    # `alembic` CLI takes DATABASE_URL from the environment.
     url = config.attributes.get("database_url")
-    if url is None:  # plain `alembic` CLI: use the app's settings
-        from backend.settings import Settings
-
-        url = Settings().database_url
-    return url
+    return str(url) if url else os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
 
 
 def _run(connection: Connection) -> None:

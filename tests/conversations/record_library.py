@@ -1,9 +1,11 @@
 """Re-record the conversation library: `python -m tests.conversations.record_library`.
 
 Each conversation below is sent through the real app, with LLM_RECORD_DIR on, to the offline
-model served over the OpenAI wire protocols (`agent.offline.server`), on both wire APIs. No real
-LLM is reachable where this library was made; record real-model conversations the same way (see
-the README), and drop their cassettes beside these.
+model served over the OpenAI wire protocols (`replay.offline_server`), on both wire APIs. That
+server streams like real providers do — text and tool-call arguments in small, uneven fragments,
+ids split across them — so the library proves that replay copes with real streams. No real LLM is
+reachable where this library was made; record real-model conversations the same way (see the
+README), and drop their cassettes beside these.
 """
 
 import asyncio
@@ -11,20 +13,26 @@ import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import httpx2
+from fastapi import FastAPI
+from pydantic import SecretStr
 
-from agent.offline.server import app as offline_server
+from agent.providers import LlmSettings, OpenAISettings
 from backend.app import create_app
+from backend.security import JwtSettings
 from backend.settings import Settings
 from db.migrate import upgrade
+from replay.offline_server import offline_server
+from replay.wiring import wire
 
 HERE = Path(__file__).parent
 # Friday 20 November 2026, 23:30 UTC: already Saturday morning in Auckland.
 NOW = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)
 LONG_TITLE = "Write the " + "very " * 60 + "long report"
 
-CONVERSATIONS: list[tuple[str, str, str, list[str]]] = [
+CONVERSATIONS: list[tuple[str, Literal["responses", "chat_completions"], str, list[str]]] = [
     (
         "add-and-list",
         "responses",
@@ -121,19 +129,24 @@ async def record(directory: Path) -> list[Path]:
                 _env_file=None,
                 database_url=url,
                 environment="test",
-                jwt_secret="r" * 48,
+                jwt=JwtSettings(secret=SecretStr("r" * 48)),
                 log_level="ERROR",
-                llm_provider="openai",
-                llm_api=api,
-                llm_model="offline-rules",
-                openai_base_url="http://offline.local/v1",
-                openai_api_key="sk-never-written",
-                llm_max_retries=0,
-                llm_record_dir=str(Path(scratch) / "cassettes"),
+                llm=LlmSettings(
+                    provider="openai",
+                    api=api,
+                    model="offline-rules",
+                    max_retries=0,
+                    record_dir=str(Path(scratch) / "cassettes"),
+                ),
+                openai=OpenAISettings(
+                    base_url="http://offline.local/v1", api_key=SecretStr("sk-never-written")
+                ),
             )
+            wiring = wire(settings, httpx2.ASGITransport(app=offline_server()))
             app = create_app(
-                settings,
-                llm_transport=httpx2.ASGITransport(app=offline_server),
+                wiring.settings,
+                llm_transport=wiring.transport,
+                observers=wiring.observers,
                 clock=lambda tz: NOW.astimezone(tz),
             )
             async with app.router.lifespan_context(app):
@@ -145,7 +158,7 @@ async def record(directory: Path) -> list[Path]:
     return written
 
 
-async def _converse(app: object, timezone: str, messages: list[str]) -> None:
+async def _converse(app: FastAPI, timezone: str, messages: list[str]) -> None:
     transport = httpx2.ASGITransport(app=app)
     async with httpx2.AsyncClient(transport=transport, base_url="http://recorder", timeout=60) as client:
         token = (

@@ -1,0 +1,75 @@
+"""The chat stream in OpenAPI, generated from the event types of `agent.events`.
+
+OpenAPI 3.2 describes an event stream by the schema of one event (`itemSchema`): here a `oneOf`
+of our events, each an SSE event whose `event` is the type's name and whose `data` is its JSON.
+The event models go into the document's components, and the Markdown table in the route's
+description is written from their docstrings and fields, so neither can drift from the code.
+"""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+
+from agent.events import CHAT_EVENTS
+
+REF = "#/components/schemas/{model}"
+
+
+def _name(event: type[BaseModel]) -> str:
+    return str(event.model_fields["type"].default)
+
+
+def event_stream_content() -> dict[str, Any]:
+    """The `text/event-stream` content of a response carrying chat events."""
+    items = [
+        {
+            "type": "object",
+            "title": event.__name__,
+            "required": ["event", "data", "id"],
+            "properties": {
+                "event": {"const": _name(event)},
+                "id": {"type": "string", "description": "unique and increasing within the conversation"},
+                "data": {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": {"$ref": REF.format(model=event.__name__)},
+                },
+            },
+        }
+        for event in CHAT_EVENTS
+    ]
+    return {"text/event-stream": {"itemSchema": {"oneOf": items}}}
+
+
+def event_table() -> str:
+    rows = ["| event | data | when |", "|---|---|---|"]
+    for event in CHAT_EVENTS:
+        fields = ", ".join(name for name in event.model_fields if name != "type")
+        when = " ".join((event.__doc__ or "").split())
+        rows.append(f"| `{_name(event)}` | `{{{fields}}}` | {when} |")
+    return "\n".join(rows)
+
+
+def install(app: FastAPI) -> None:
+    """Add the event models to the app's OpenAPI components (the routes refer to them)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for event in CHAT_EVENTS:
+                definition = event.model_json_schema(mode="serialization", ref_template=REF)
+                components.update(definition.pop("$defs", {}))
+                components[event.__name__] = definition
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

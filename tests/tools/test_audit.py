@@ -1,0 +1,128 @@
+"""The audit trail: one row per invocation, for success and failure, scoped to its user."""
+
+import uuid
+from typing import Any
+
+import httpx2
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import select
+
+from db.models import Action, ActionSource, Priority, Task
+from tests.factories import AuthedUser
+from tools import tasks
+from tools.audit import Call, Origin, audited
+from tools.errors import NotFound
+from tools.schemas import TaskCreate, TaskPublic
+
+
+async def trail(client: httpx2.AsyncClient, user: AuthedUser, **params: Any) -> dict:
+    response = await client.get("/api/actions", params=params, headers=user.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_every_rest_operation_writes_one_row(client: httpx2.AsyncClient, alice: AuthedUser) -> None:
+    task = (await client.post("/api/tasks", json={"title": "x"}, headers=alice.headers)).json()
+    await client.get(f"/api/tasks/{task['id']}", headers=alice.headers)
+    await client.patch(f"/api/tasks/{task['id']}", json={"priority": "low"}, headers=alice.headers)
+    await client.get("/api/tasks", params={"search": "x"}, headers=alice.headers)
+    await client.delete(f"/api/tasks/{task['id']}", headers=alice.headers)
+    await client.delete(f"/api/tasks/{task['id']}", headers=alice.headers)
+    rows = (await trail(client, alice))["items"]
+    assert [(r["tool"], r["status"]) for r in rows] == [
+        ("delete_task", "error"),
+        ("delete_task", "ok"),
+        ("list_tasks", "ok"),
+        ("update_task", "ok"),
+        ("read_task", "ok"),
+        ("create_task", "ok"),
+    ]
+    assert {r["source"] for r in rows} == {"rest"}
+    assert rows[0]["error"] == f"task {task['id']} not found" and rows[0]["result"] is None
+    assert rows[3]["arguments"] == {"task_id": task["id"], "priority": "low"}
+    assert rows[3]["result"]["priority"] == "low"
+    assert rows[2]["result"]["total"] == 1
+    assert all(r["duration_ms"] > 0 for r in rows)
+    assert rows == sorted(rows, key=lambda r: r["created_at"], reverse=True)
+
+
+async def test_rejected_input_never_reaches_the_tools(client: httpx2.AsyncClient, alice: AuthedUser) -> None:
+    await client.post("/api/tasks", json={"title": ""}, headers=alice.headers)
+    assert (await trail(client, alice))["total"] == 0
+
+
+async def test_trail_pagination_and_filters(client: httpx2.AsyncClient, alice: AuthedUser) -> None:
+    for n in range(5):
+        await client.post("/api/tasks", json={"title": f"t{n}"}, headers=alice.headers)
+    await client.get(f"/api/tasks/{uuid.uuid4()}", headers=alice.headers)
+    first, second = await trail(client, alice, limit=4), await trail(client, alice, limit=4, offset=4)
+    assert (first["total"], len(first["items"]), len(second["items"])) == (6, 4, 2)
+    assert {r["id"] for r in first["items"]}.isdisjoint(r["id"] for r in second["items"])
+    assert (await trail(client, alice, status="error"))["total"] == 1
+    assert (await trail(client, alice, tool="create_task"))["total"] == 5
+    assert (await trail(client, alice, source="mcp"))["total"] == 0
+    bad = await client.get("/api/actions", params={"limit": 101}, headers=alice.headers)
+    assert bad.status_code == 422
+
+
+async def test_trail_is_per_user(client: httpx2.AsyncClient, alice: AuthedUser, bob: AuthedUser) -> None:
+    await client.post("/api/tasks", json={"title": "alice's"}, headers=alice.headers)
+    assert (await trail(client, bob))["total"] == 0
+    assert (await trail(client, alice))["total"] == 1
+
+
+async def test_domain_failure_rolls_back_the_effect_and_records(app: FastAPI, alice: AuthedUser) -> None:
+    origin = Origin(source=ActionSource.mcp, conversation_id=uuid.uuid4())
+    call = Call("create_task", {"n": 1}, alice.uuid, origin)
+
+    async def effect() -> TaskPublic:
+        session.add(Task(user_id=alice.uuid, title="ghost"))
+        await session.flush()
+        raise NotFound("simulated failure after the write")
+
+    async with app.state.sessionmaker() as session:
+        invocation = await audited(session, call, effect, lambda value: value)
+        rows = (await session.exec(select(Action).where(Action.user_id == alice.uuid))).all()
+        tasks = (await session.exec(select(Task).where(Task.user_id == alice.uuid))).all()
+    assert tasks == [], "the effect was rolled back"
+    assert [(r.status, r.source, r.conversation_id, r.arguments, r.error) for r in rows] == [
+        ("error", "mcp", origin.conversation_id, {"n": 1}, "simulated failure after the write")
+    ]
+    assert invocation.action.id == rows[0].id and isinstance(invocation.error, NotFound)
+    with pytest.raises(NotFound):
+        invocation.unwrap()
+
+
+async def test_success_returns_the_result_and_its_row(app: FastAPI, alice: AuthedUser) -> None:
+    async with app.state.sessionmaker() as session:
+        invocation = await tasks.create_task(
+            session, TaskCreate(title="Bread"), user_id=alice.uuid, origin=Origin(source=ActionSource.rest)
+        )
+    assert invocation.unwrap().title == "Bread" and invocation.error is None
+    assert (invocation.action.tool, invocation.action.status) == ("create_task", "ok")
+    assert invocation.action.result == invocation.unwrap().model_dump(mode="json")
+    assert invocation.action.arguments == {
+        "title": "Bread",
+        "description": None,
+        "priority": "medium",
+        "due_date": None,
+    }
+    assert invocation.action.duration_ms > 0
+
+
+async def test_unexpected_failure_is_recorded_without_internals(app: FastAPI, alice: AuthedUser) -> None:
+    # Bypass validation so the database itself rejects the row (title longer than the column).
+    data = TaskCreate.model_construct(
+        title="x" * 300, description=None, priority=Priority.medium, due_date=None
+    )
+    async with app.state.sessionmaker() as session:
+        invocation = await tasks.create_task(
+            session, data, user_id=alice.uuid, origin=Origin(source=ActionSource.rest)
+        )
+        rows = (await session.exec(select(Action).where(Action.user_id == alice.uuid))).all()
+    assert [(r.tool, r.status, r.error) for r in rows] == [("create_task", "error", "internal error")]
+    assert invocation.action.status == "error"
+    with pytest.raises(DBAPIError, match="value too long"):
+        invocation.unwrap()

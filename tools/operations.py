@@ -1,0 +1,64 @@
+"""`@operation`: a task operation's effect, made into the one audited way to run it.
+
+The decorated function is the effect alone — validated arguments in, a result out, raising a
+domain error when it cannot. The decorator takes the tool name from the function's name, its
+description (written for the model) from the docstring and its argument model from the
+signature, and every call runs the effect in one transaction with its audit row and returns both
+as an `Invocation`. So the REST route, the agent route, the agent's tool and the MCP tool all run
+exactly the same thing, and none can forget the audit.
+"""
+
+import uuid
+from collections.abc import Awaitable
+from typing import Any, Generic, Protocol, TypeVar, get_type_hints
+
+from pydantic import BaseModel, ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from tools.audit import Call, Invocation, Origin, audited
+from tools.errors import InvalidInput
+from tools.schemas import Arguments
+
+A = TypeVar("A", bound=Arguments)
+R = TypeVar("R", bound=BaseModel)
+A_in = TypeVar("A_in", bound=Arguments, contravariant=True)
+R_out = TypeVar("R_out", bound=BaseModel, covariant=True)
+
+
+class Effect(Protocol[A_in, R_out]):
+    __name__: str
+
+    def __call__(self, session: AsyncSession, args: A_in, *, user_id: uuid.UUID) -> Awaitable[R_out]: ...
+
+
+class Operation(Generic[A, R]):
+    def __init__(self, effect: Effect[A, R]) -> None:
+        self.name = effect.__name__
+        self.description = " ".join((effect.__doc__ or "").split())
+        self.arguments: type[A] = get_type_hints(effect)["args"]
+        self._effect = effect
+
+    def __repr__(self) -> str:
+        return f"<operation {self.name}>"
+
+    def validate(self, raw: dict[str, Any]) -> A:
+        """Raw arguments (a model's, an MCP client's) checked by the same model REST uses."""
+        try:
+            return self.arguments.model_validate(raw)
+        except ValidationError as exc:
+            raise InvalidInput.from_errors(exc.errors()) from exc
+
+    async def __call__(
+        self, session: AsyncSession, args: A, *, user_id: uuid.UUID, origin: Origin
+    ) -> Invocation[R]:
+        call = Call(self.name, args.audited(), user_id, origin)
+        return await audited(
+            session,
+            call,
+            lambda: self._effect(session, args, user_id=user_id),
+            lambda value: value.model_dump(mode="json"),
+        )
+
+
+def operation(effect: Effect[A, R]) -> Operation[A, R]:
+    return Operation(effect)

@@ -35,7 +35,7 @@ from agent.events import (
     TurnFailed,
     Usage,
 )
-from agent.failures import TurnError, classify
+from agent.failures import TurnFailure, classify
 from agent.function_tools import ToolOutcome, task_tools
 from agent.instructions import instructions
 from agent.memory import ConversationMemory
@@ -44,15 +44,6 @@ from agent.stream import translate
 from agent.turns import StartedTurn, finish_turn, renew_lease, start_turn
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TurnRequest:
-    user_id: uuid.UUID
-    conversation_id: uuid.UUID | None
-    message: str
-    timezone: ZoneInfo
-    request_id: str | None
 
 
 class RunningTurn:
@@ -82,7 +73,7 @@ class FinishedTurn:
     context: ChatContext
     message: str
     reply: str | None
-    error: TurnError | None
+    error: TurnFailure | None
     usage: Usage
     tools: list[ToolOutcome] = field(default_factory=list)  # each call: its id, tool and audit row
 
@@ -95,7 +86,7 @@ class TurnObserver(Protocol):
 class _Outcome:
     reply: str | None
     usage: Usage
-    error: TurnError | None
+    error: TurnFailure | None
     tools: list[ToolOutcome]
     model: str
 
@@ -128,14 +119,24 @@ class ChatService:
         )
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def start(self, session: AsyncSession, request: TurnRequest) -> RunningTurn:
+    async def start(
+        self,
+        session: AsyncSession,
+        *,
+        user_id: uuid.UUID,
+        conversation_id: uuid.UUID | None,
+        message: str,
+        timezone: ZoneInfo,
+        request_id: str | None,
+    ) -> RunningTurn:
         """Take the conversation's lease and store the message (committing, so the request's
-        connection is free again), then run the turn in the background."""
+        connection is free again), then run the turn in the background. Without a conversation,
+        a new one is started."""
         started = await start_turn(
             session,
-            user_id=request.user_id,
-            conversation_id=request.conversation_id,
-            message=request.message,
+            user_id=user_id,
+            conversation_id=conversation_id,
+            message=message,
             lease_s=self._settings.lease_s,
             history_limit=self._history_max_items,
         )
@@ -144,18 +145,16 @@ class ChatService:
             ConversationStarted(conversation_id=started.conversation_id, user_message_id=started.turn_id)
         )
         ctx = ChatContext(
-            user_id=request.user_id,
+            user_id=user_id,
             sessionmaker=self._sessionmaker,
             conversation_id=started.conversation_id,
             turn_id=started.turn_id,
             seq=started.seq,
-            request_id=request.request_id,
-            timezone=request.timezone,
-            now=self._clock(request.timezone),
+            request_id=request_id,
+            timezone=timezone,
+            now=self._clock(timezone),
         )
-        task = asyncio.create_task(
-            self._run(running, ctx, request.message), name=f"chat-turn-{started.turn_id}"
-        )
+        task = asyncio.create_task(self._run(running, ctx, message), name=f"chat-turn-{started.turn_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return running

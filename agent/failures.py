@@ -2,7 +2,6 @@
 
 import enum
 import logging
-from dataclasses import dataclass
 
 import httpx2
 import openai
@@ -27,10 +26,16 @@ class TurnErrorCode(enum.StrEnum):
     replay_exhausted = "replay_exhausted"
 
 
-@dataclass(frozen=True)
-class TurnError:
-    code: TurnErrorCode
-    message: str
+class TurnFailure(Exception):
+    """Why a turn failed: its code and a message safe to show. Kept as the turn's outcome, and
+    raised to a caller that waited for the reply (JSON mode)."""
+
+    def __init__(self, code: TurnErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+    def __repr__(self) -> str:
+        return f"TurnFailure({self.code.value!r}, {self.message!r})"
 
 
 class CodedError(Exception):
@@ -39,32 +44,34 @@ class CodedError(Exception):
     code: TurnErrorCode = TurnErrorCode.internal_error
 
 
-def classify(exc: BaseException, *, deadline_expired: bool = False) -> TurnError:
+def classify(exc: BaseException, *, deadline_expired: bool = False) -> TurnFailure:
     """`deadline_expired`: the turn's own deadline fired, as opposed to any other timeout."""
     if deadline_expired:
-        return TurnError(TurnErrorCode.turn_timeout, "the reply took too long and was stopped")
+        return TurnFailure(TurnErrorCode.turn_timeout, "the reply took too long and was stopped")
     coded = _coded(exc)
     if coded is not None:  # raised inside the transport, wrapped by the openai client
-        return TurnError(coded.code, str(coded))
+        return TurnFailure(coded.code, str(coded))
     match exc:
         case openai.APITimeoutError() | httpx2.TimeoutException():
-            return TurnError(TurnErrorCode.model_timeout, "the model did not answer in time")
+            return TurnFailure(TurnErrorCode.model_timeout, "the model did not answer in time")
         case openai.RateLimitError():
-            return TurnError(TurnErrorCode.model_unavailable, "the model is rate limited; try again shortly")
+            return TurnFailure(
+                TurnErrorCode.model_unavailable, "the model is rate limited; try again shortly"
+            )
         case openai.AuthenticationError() | openai.PermissionDeniedError():
-            return TurnError(TurnErrorCode.model_auth_failed, "the model provider refused our credentials")
+            return TurnFailure(TurnErrorCode.model_auth_failed, "the model provider refused our credentials")
         case openai.InternalServerError() | openai.APIConnectionError() | httpx2.TransportError():
-            return TurnError(TurnErrorCode.model_unavailable, "the model is unavailable; try again shortly")
+            return TurnFailure(TurnErrorCode.model_unavailable, "the model is unavailable; try again shortly")
         case openai.APIStatusError():
-            return TurnError(TurnErrorCode.model_error, f"the model provider answered {exc.status_code}")
+            return TurnFailure(TurnErrorCode.model_error, f"the model provider answered {exc.status_code}")
         case ModelBehaviorError():
-            return TurnError(
+            return TurnFailure(
                 TurnErrorCode.model_invalid_response, "the model's reply was cut off or malformed"
             )
         case MaxTurnsExceeded():
-            return TurnError(TurnErrorCode.max_turns_exceeded, "the request needed more steps than allowed")
+            return TurnFailure(TurnErrorCode.max_turns_exceeded, "the request needed more steps than allowed")
     log.error("chat turn failed", exc_info=exc)
-    return TurnError(TurnErrorCode.internal_error, "something went wrong while answering")
+    return TurnFailure(TurnErrorCode.internal_error, "something went wrong while answering")
 
 
 def _coded(exc: BaseException | None) -> CodedError | None:
@@ -75,11 +82,3 @@ def _coded(exc: BaseException | None) -> CodedError | None:
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return None
-
-
-class TurnFailure(Exception):
-    """A turn that failed, raised to a caller that waited for its reply (JSON mode)."""
-
-    def __init__(self, error: TurnError) -> None:
-        super().__init__(error.message)
-        self.error = error

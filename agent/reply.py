@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 from agent.chat import RunningTurn
 from agent.events import MessageCompleted, TurnDone, TurnFailed, Usage
-from agent.failures import TurnError, TurnErrorCode, TurnFailure
+from agent.failures import TurnErrorCode, TurnFailure
 from tools.schemas import ActionPublic
 
 
@@ -37,5 +37,5 @@ async def collect_reply(turn: RunningTurn) -> ChatReply:
                     usage=done.usage,
                 )
             case TurnFailed() as failed:
-                raise TurnFailure(TurnError(failed.code, failed.message))
-    raise TurnFailure(TurnError(TurnErrorCode.internal_error, "the turn ended without a reply"))
+                raise TurnFailure(failed.code, failed.message)
+    raise TurnFailure(TurnErrorCode.internal_error, "the turn ended without a reply")

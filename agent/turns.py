@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.errors import ConversationBusy
 from agent.events import Usage
-from agent.failures import TurnError, TurnErrorCode
+from agent.failures import TurnErrorCode, TurnFailure
 from agent.memory import load_history
 from db.limits import MESSAGE_MAX
 from db.models import ChatTurn, Conversation, ConversationItem, TurnStatus
@@ -151,7 +151,7 @@ async def finish_turn(
     usage: Usage,
     model: str | None,
     items: list[ConversationItem],
-    error: TurnError | None = None,
+    error: TurnFailure | None = None,
 ) -> None:
     """Store the turn's history items and outcome, add the usage to the conversation's totals and
     release the lease: one transaction."""

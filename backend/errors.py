@@ -97,7 +97,7 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _turn_failure(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TurnFailure)
-    return error_response(TURN_STATUS[exc.error.code], exc.error.code, exc.error.message)
+    return error_response(TURN_STATUS[exc.code], exc.code, exc.message)
 
 
 async def _api_error(_: Request, exc: Exception) -> JSONResponse:

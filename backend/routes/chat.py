@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from agent.chat import RunningTurn, TurnRequest
+from agent.chat import RunningTurn
 from agent.reply import ChatReply, collect_reply
 from agent.turns import UserMessage
 from backend.deps import ChatDep, CurrentUserId, RequestIdDep, SessionDep, TimezoneDep
@@ -58,8 +58,14 @@ async def chat(
     timezone: TimezoneDep,
     request_id: RequestIdDep,
 ) -> ChatReply:
-    request = TurnRequest(user_id, body.conversation_id, body.message, timezone, request_id)
-    turn = await service.start(session, request)
+    turn = await service.start(
+        session,
+        user_id=user_id,
+        conversation_id=body.conversation_id,
+        message=body.message,
+        timezone=timezone,
+        request_id=request_id,
+    )
     if body.stream:
         return EventSourceResponse(sse(turn), ping=KEEPALIVE_S, headers=SSE_HEADERS)  # type: ignore[return-value]
     return await collect_reply(turn)

@@ -9,7 +9,6 @@ import uuid
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.chat import TurnRequest
 from agent.reply import collect_reply
 from agent.turns import UserMessage
 from backend.deps import ChatDep, CurrentUserId, RequestIdDep, SessionDep, TimezoneDep
@@ -45,8 +44,15 @@ async def compat_chat(
     """Send a message as `{conversation_id?, message}`; get `{conversation_id, response, tool_calls}`."""
     if user_id != str(token_user):
         raise ApiError(403, "forbidden", "the user id in the path is not the authenticated user")
-    request = TurnRequest(token_user, body.conversation_id, body.message, timezone, request_id)
-    reply = await collect_reply(await service.start(session, request))
+    turn = await service.start(
+        session,
+        user_id=token_user,
+        conversation_id=body.conversation_id,
+        message=body.message,
+        timezone=timezone,
+        request_id=request_id,
+    )
+    reply = await collect_reply(turn)
     return CompatReply(
         conversation_id=reply.conversation_id,
         response=reply.message.content,

@@ -121,12 +121,13 @@ async def test_too_many_steps_end_the_turn_cleanly(database_url: str) -> None:
     }
 
 
-async def test_the_turn_deadline_stops_a_slow_turn(database_url: str) -> None:
-    async def stuck(_: ModelCall) -> ModelStepResult:
-        await asyncio.sleep(30)
-        return [assistant_message("too late")]
+async def _stuck(_: ModelCall) -> ModelStepResult:
+    await asyncio.sleep(30)  # a model that hangs: only the turn's deadline ends it
+    return [assistant_message("too late")]
 
-    model = ScriptedModel([ModelStep.respond(stuck)])
+
+async def test_the_turn_deadline_stops_a_slow_turn(database_url: str) -> None:
+    model = ScriptedModel([ModelStep.respond(_stuck)])
     async with chat_app(database_url, model=model, chat={"turn_timeout_s": 0.3}) as chat:
         started = asyncio.get_running_loop().time()
         events = await chat.events("hello")
@@ -168,11 +169,7 @@ async def test_json_mode_statuses(database_url: str, failed: Step, status: int, 
 
 
 async def test_json_mode_turn_deadline_is_a_gateway_timeout(database_url: str) -> None:
-    async def stuck(_: ModelCall) -> ModelStepResult:
-        await asyncio.sleep(30)
-        return [assistant_message("too late")]
-
-    model = ScriptedModel([ModelStep.respond(stuck)])
+    model = ScriptedModel([ModelStep.respond(_stuck)])
     async with chat_app(database_url, model=model, chat={"turn_timeout_s": 0.2}) as chat:
         response = await chat.reply("hello")
     assert (response.status_code, response.json()["error"]["code"]) == (504, "turn_timeout")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi import FastAPI
 
-from agent.chat import ChatService, TurnRequest
+from agent.chat import ChatService
 from agent.config import AgentSettings, ChatSettings
 from agent.events import MessageCompleted, ToolCalled, TurnDone
 from agent.offline.dates import find_date
@@ -37,13 +37,11 @@ class Chat:
         async with self.app.state.sessionmaker() as session:
             turn = await self.service.start(
                 session,
-                TurnRequest(
-                    user_id=self.user_id,
-                    conversation_id=self.conversation_id,
-                    message=text,
-                    timezone=self.zone,
-                    request_id=None,
-                ),
+                user_id=self.user_id,
+                conversation_id=self.conversation_id,
+                message=text,
+                timezone=self.zone,
+                request_id=None,
             )
         self.conversation_id = turn.started.conversation_id
         events = [numbered.event async for numbered in turn.events()]

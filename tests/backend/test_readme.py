@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from backend.openapi import event_table
 from wire.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,3 +79,10 @@ def test_curl_examples_work_as_written(server: int) -> None:
     assert '"content":"Updated \\"Call the dentist\\": marked as done."' in out, "the JSON-mode chat"
     assert '"status":"completed"' in out, "the conversation's turns"
     assert '"error":{' not in out and "event: error" not in out, out
+
+
+def test_the_event_table_is_the_generated_one() -> None:
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(r"<!-- chat-events -->\n(.*?)\n<!-- /chat-events -->", readme, re.S)
+    assert match, "README lost its table of chat events"
+    assert match.group(1) == event_table()

@@ -11,6 +11,8 @@ _WEEKDAY_ABBR = {"mon": 0, "tue": 1, "tues": 1, "wed": 2, "thu": 3, "thur": 3, "
 MONTHS = {name.lower(): n for n, name in enumerate(calendar.month_name) if name}
 MONTHS |= {name.lower(): n for n, name in enumerate(calendar.month_abbr) if name}
 MONTHS["sept"] = 9
+# Whole date words long enough to forgive a typo in ("tomorow", "wendesday"); see vocabulary.
+DATE_WORDS = ("tomorrow", *WEEKDAYS, *(name.lower() for name in calendar.month_name if len(name) > 5))
 _NUMBERS = {
     "a": 1,
     "an": 1,
@@ -28,7 +30,8 @@ _NUMBERS = {
 
 _WD = "|".join(sorted([*WEEKDAYS, *_WEEKDAY_ABBR], key=len, reverse=True))
 _MON = "|".join(sorted(MONTHS, key=len, reverse=True))
-_NUM = r"\d+|" + "|".join(_NUMBERS)
+# At most four digits: "in 99999999 days" is no date (and would overflow one), so it stays text.
+_NUM = r"\d{1,4}|" + "|".join(_NUMBERS)
 _LEAD = r"(?:(?:due|on|for|by|until|till|before|at|to)\s+)?"
 
 _PATTERNS: list[tuple[str, str]] = [
@@ -55,19 +58,34 @@ class DateMatch:
     end: int
 
 
-def _compile() -> list[tuple[str, re.Pattern[str]]]:
-    return [(name, re.compile(rf"\b{_LEAD}(?:{pattern})\b", re.IGNORECASE)) for name, pattern in _PATTERNS]
+def _compile(end: str = "") -> list[tuple[str, re.Pattern[str]]]:
+    return [
+        (name, re.compile(rf"\b{_LEAD}(?:{pattern})\b{end}", re.IGNORECASE)) for name, pattern in _PATTERNS
+    ]
 
 
 _COMPILED = _compile()
+_AT_END = _compile(end=r"\s*$")
 
 
 def find_date(text: str, today: date) -> DateMatch | None:
     """The first date expression in `text` (leftmost; the longest form wins at one position)."""
+    return _first(_COMPILED, text, today)
+
+
+def date_at_end(text: str, today: date) -> DateMatch | None:
+    """The date expression `text` ends with ("move the Friday meeting to Monday" -> Monday)."""
+    return _first(_AT_END, text, today)
+
+
+def _first(patterns: list[tuple[str, re.Pattern[str]]], text: str, today: date) -> DateMatch | None:
     best: tuple[int, int, date] | None = None
-    for name, regex in _COMPILED:
+    for name, regex in patterns:
         for match in regex.finditer(text):
-            value = _resolve(name, match, today)
+            try:
+                value = _resolve(name, match, today)
+            except OverflowError:  # past year 9999: not a date anyone means
+                value = None
             if value is None:
                 continue
             candidate = (match.start(), -(match.end() - match.start()), value)

@@ -68,11 +68,8 @@ def _first_step(intent: Intent) -> Call | str:
 def _act_on_found(intent: Intent, page: dict[str, Any], searches: int) -> Call | str:
     target = intent.target or ""
     items = page.get("items", [])
-    if searches > 1:  # the wide search: keep tasks that mention every word of the name
-        words = target.lower().split()
-        items = [
-            t for t in items if all(w in f"{t['title']} {t.get('description') or ''}".lower() for w in words)
-        ]
+    if searches > 1:  # the wide search: keep the tasks that mention most words of the name
+        items = _mentioning(items, target)
     candidates = _best(items, intent, target)
     if not candidates:
         if searches == 1 and len(target.split()) > 1:
@@ -82,6 +79,19 @@ def _act_on_found(intent: Intent, page: dict[str, Any], searches: int) -> Call |
         options = "; ".join(f'"{t["title"]}"{_suffix(t)}' for t in candidates[:5])
         return f'I found {len(candidates)} tasks matching "{target}": {options}. Which one do you mean?'
     return _action(intent, candidates[0])
+
+
+def _mentioning(items: list[dict[str, Any]], target: str) -> list[dict[str, Any]]:
+    """Tasks mentioning every word of the name, else those mentioning the most of its longer words
+    ("the dentist appointment" is "Call the dentist")."""
+    words = target.lower().split()
+    texts = [f"{t['title']} {t.get('description') or ''}".lower() for t in items]
+    every = [t for t, text in zip(items, texts, strict=True) if all(w in text for w in words)]
+    if every:
+        return every
+    scores = [sum(w in text for w in words if len(w) > 2) for text in texts]
+    best = max(scores, default=0)
+    return [t for t, score in zip(items, scores, strict=True) if best and score == best]
 
 
 def _best(items: list[dict[str, Any]], intent: Intent, target: str) -> list[dict[str, Any]]:

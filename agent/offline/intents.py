@@ -70,6 +70,7 @@ def _rename(text: str, _today: date) -> Intent | None:
         [
             rf"^(?:rename|retitle)\s+{T}\s+(?:to|as|into)\s+(?P<new>.+)$",
             rf"^(?:change|update|edit|set)\s+the\s+(?:title|name)\s+(?:of|for|on)\s+{T}\s+to\s+(?P<new>.+)$",
+            rf"^(?:change|update|edit|set)\s+{T}(?:'s)?\s+(?:title|name)\s+(?:to|as)\s+(?P<new>.+)$",
         ],
         text,
     )
@@ -140,6 +141,8 @@ def _reopen(text: str, _today: date) -> Intent | None:
             rf"^(?:mark|set)\s+{T}\s+(?:as\s+)?(?:not\s+(?:done|complete|completed|finished)|undone|"
             r"incomplete|unfinished|pending|open|to\s+do)$",
             r"^(?:re-?open|uncomplete|unmark|undo|untick|uncheck)\s+(?P<t>.+)$",
+            r"^i\s+(?:didn'?t|did\s+not|haven'?t|have\s+not)\s+(?:actually\s+|really\s+|yet\s+)?[a-z]+\s+"
+            r"(?P<t>.+?)(?:\s+yet)?$",
         ],
         text,
     )
@@ -147,18 +150,47 @@ def _reopen(text: str, _today: date) -> Intent | None:
 
 
 def _complete(text: str, _today: date) -> Intent | None:
-    m = re.match(rf"^(?:mark|set|tick|check|cross)\s+{T}\s+(?:as\s+)?(?P<state>[a-z]+)$", text, re.I)
+    m = re.match(rf"^(?:mark|set|tick|check|cross)\s+{T}\s+(?:as\s+|to\s+)?(?P<state>[a-z]+)$", text, re.I)
     if m and correct(m["state"], _DONE_WORDS):
+        return Intent("complete", target=clean_target(m["t"]))
+    m = re.match(
+        r"^(?:i(?:'ve|\s+have)?\s+|just\s+|already\s+|finally\s+)+(?P<verb>[a-z]+)\s+(?P<t>.+)$", text, re.I
+    )
+    if m and _is_doing(m["verb"]) and not _NOT_A_THING.search(m["t"]):
         return Intent("complete", target=clean_target(m["t"]))
     m = _match(
         [
             r"^(?:complete|finish|close|(?:check|tick|cross|strike)\s+off|strike\s+out)\s+(?P<t>.+)$",
+            r"^(?:tick|cross)\s+(?P<t>.+?)(?:\s+off)?$",
             r"^(?:i(?:'ve|\s+have)?\s+)?(?:just\s+|already\s+)?(?:finished|completed|did|done\s+with)\s+(?P<t>.+)$",
             rf"^{_NOT_A_QUESTION}{T}\s+(?:is|are)\s+(?:now\s+)?(?:done|complete|completed|finished)$",
         ],
         text,
     )
     return Intent("complete", target=clean_target(m["t"])) if m else None
+
+
+# Past tenses that say a task got done ("I paid the rent", "I've called mom"), and -ed verbs that
+# say something else happened to it.
+_DONE_IRREGULAR = frozenset({
+    "paid", "bought", "did", "made", "sent", "wrote", "took", "got", "gave", "met", "went", "sold",
+    "built", "brought", "fed", "swept", "read", "ran", "drove", "found", "done",
+})  # fmt: skip
+_NOT_DOING = frozenset({
+    "added", "created", "wanted", "needed", "moved", "changed", "renamed", "deleted", "removed",
+    "missed", "planned", "scheduled", "started", "tried", "postponed", "delayed", "rescheduled",
+    "used", "liked", "loved", "hated", "decided", "asked", "noticed", "realised", "realized",
+})  # fmt: skip
+# What follows "I paid" must name a thing ("the rent"), not start a clause ("that the rent is late").
+_NOT_A_THING = re.compile(
+    r"^(?:to|a|an|i|you|we|they|he|she|it|that|if|whether|about)\b|\b(?:is|are|was|were|has|have|will)\b",
+    re.I,
+)
+
+
+def _is_doing(verb: str) -> bool:
+    verb = verb.lower()
+    return verb in _DONE_IRREGULAR or (len(verb) > 4 and verb.endswith("ed") and verb not in _NOT_DOING)
 
 
 def _delete(text: str, _today: date) -> Intent | None:
@@ -176,7 +208,9 @@ def _reschedule(text: str, today: date) -> Intent | None:
     verb = re.match(
         r"^(?:move|reschedule|postpone|push|shift|delay|defer|bump|change|set|update|make)\s+", text, re.I
     )
-    said_due = re.match(rf"^{_NOT_A_QUESTION}.+\s(?:is|are)\s+(?:now\s+)?due\s", text, re.I)
+    said_due = re.match(
+        rf"^{_NOT_A_QUESTION}.+\s(?:is|are)\s+(?:now\s+)?(?:due|on|for|moved\s+to)\s", text, re.I
+    )
     if not (verb or said_due):
         return None
     rest = text[verb.end() :] if verb else text
@@ -184,7 +218,7 @@ def _reschedule(text: str, today: date) -> Intent | None:
     if when is None:
         return None
     head = re.sub(rf"^(?:the\s+)?{_DUE}\s+(?:of|for|on)\s+", "", rest[: when.start].strip(), flags=re.I)
-    head = re.sub(r"(?:\s+(?:to|until|till|for|on|due|back|out|is|are|now))+$", "", head, flags=re.I)
+    head = re.sub(r"(?:\s+(?:to|until|till|for|on|due|back|out|is|are|now|moved))+$", "", head, flags=re.I)
     if not head or re.match(r"(?:a|an|new|another)\b", head, re.I):  # "make a new task for Friday"
         return None
     return Intent("update", target=clean_target(head), changes={"due_date": when.value.isoformat()})
@@ -201,7 +235,8 @@ _CREATE = re.compile(
     r"remind\s+me(?:\s+(?:to|about|that|of)\b)?|set\s+(?:a|an)\s+(?:new\s+)?reminder|"
     r"make\s+(?:a|an)\s+(?:new\s+)?(?:task|todo|to-do|reminder|note)|"
     r"(?:don'?t|do\s+not)\s+(?:let\s+me\s+)?forget|"
-    r"i\s+(?:need|have|must|should|gotta|ought)|i\s+got\s+to|i(?:'ve|\s+have)\s+got\s+to|"
+    r"(?:i\s+)?(?:need|must|gotta)|i\s+(?:have|should|ought)|have\s+to|i\s+got\s+to|i(?:'ve|\s+have)\s+got\s+to|"
+    r"remember(?:\s+to)?|"
     r"todo|to-do|note\s+to\s+self|note)(?=\s|:|$)(?P<rest>.*)$",
     re.I,
 )

@@ -16,8 +16,9 @@ _DETAILS = [
         r"open|read|look\s+up)\s+(?P<t>.+)$",
         r"^(?:what(?:'s|\s+is)|tell\s+me|show\s+me|give\s+me)\s+the\s+(?:status|priority|due\s+date|"
         r"deadline|notes?|description)\s+(?:of|for|on)\s+(?P<t>.+)$",
-        r"^when\s+(?:is|'s|was)\s+(?P<t>.+?)\s+due$",
-        r"^(?:is|are)\s+(?P<t>.+?)\s+(?:done|finished|complete|completed|still\s+(?:open|pending|to\s+do))$",
+        r"^when(?:'s|\s+is|\s+was)\s+(?P<t>.+?)\s+due$",
+        r"^(?:is|are)\s+(?P<t>.+?)\s+(?:done|finished|complete|completed|still\s+(?:open|pending|to\s+do)|"
+        r"overdue|late|due\b.*|(?:high|low|medium|normal)(?:\s+priority)?|urgent|important)$",
         r"^did\s+i\s+(?:already\s+)?(?:finish|complete|do)\s+(?P<t>.+)$",
     )
 ]
@@ -28,6 +29,7 @@ _LISTING = re.compile(
 )
 # "show the dentist task" names one task; "show tasks about dentist" names a topic to search for.
 _TOPIC = re.compile(r"\b(?:tasks|todos|to-dos|items|things|about|containing|matching|with)\b", re.I)
+_ONE = r"(?:task|todo|to-do|item|one|reminder)"  # "what is the dentist task": one task named
 _BY = r"(?:(?:sorted|ordered|arranged|sort(?:\s+(?:them|it))?|order(?:\s+(?:them|it))?)\s+)?by\s+(?:the\s+)?"
 _SORTS: list[tuple[re.Pattern[str], dict[str, str]]] = [
     (
@@ -62,14 +64,12 @@ def read_listing(text: str, today: date) -> Intent | None:
     sort, text = _take_sort(text)
     filters, rest = _filters(text, today)
     leftover = leftover_words(rest)
-    if (
-        leftover
-        and not filters
-        and not sort
-        and not _TOPIC.search(text)
-        and re.match(r"^(?:show|what(?:'s|\s+is))\b", text, re.I)
-    ):
-        return Intent("details", target=leftover)
+    if leftover and not filters and not sort and not _TOPIC.search(text):
+        if re.match(r"^(?:show|display|open)\b", text, re.I) or re.search(rf"\b{_ONE}\b", text, re.I):
+            return Intent("details", target=leftover)
+        if re.match(r"^(?:what|which|who|how|where|why)", text, re.I):
+            return None  # "what's the weather like?": a question, but not about the tasks
+
     if leftover:
         filters["search"] = leftover
     if sort:

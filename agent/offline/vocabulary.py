@@ -11,7 +11,7 @@ PRIORITY = [
     (
         "high",
         re.compile(
-            r"\b(?:high(?:est)?[\s-]+priority|high[\s-]+prio|urgent(?:ly)?|important|asap|"
+            r"\b(?:high(?:est)?[\s-]+priority|high[\s-]+prio|(?<!not\s)urgent(?:ly)?|(?<!not\s)important|asap|"
             r"top[\s-]+priority|critical)\b",
             re.I,
         ),
@@ -19,7 +19,7 @@ PRIORITY = [
     (
         "low",
         re.compile(
-            r"\b(?:low(?:est)?[\s-]+priority|low[\s-]+prio|not\s+urgent|whenever|someday|"
+            r"\b(?:low(?:est)?[\s-]+priority|low[\s-]+prio|not\s+(?:urgent|important)|whenever|someday|"
             r"no\s+rush)\b",
             re.I,
         ),
@@ -42,7 +42,8 @@ FILLER_START = re.compile(
 )
 _MY_LIST = r"(?:to|on|onto|in|from|off)\s+(?:my|the)\s+(?:todo\s+|to-do\s+|task\s+)?(?:list|tasks|todos)"
 FILLER_END = re.compile(
-    rf"(?:\s*\b(?:to|on|for|by|due|with|at|and|the|task|todo|{_MY_LIST}|please)\b|\s*[,.;:!?-])+\s*$",
+    rf"(?:\s*\b(?:to|on|for|by|due|with|at|and|the|task|todo|{_MY_LIST}|please|it'?s|it\s+is)\b|"
+    r"\s*[,.;:!?-])+\s*$",
     re.I,
 )
 _THING = r"(?:task|todo|to-do|item|one|reminder|entry)"
@@ -60,7 +61,8 @@ _FROM_MY_LIST = re.compile(rf"\s+{_MY_LIST}$", re.I)
 
 # Said around a request, not part of it: "could you please …", "… for me, thanks".
 _POLITE_START = re.compile(
-    r"^(?:(?:please|pls|plz|kindly|hey|hi|hello|ok|okay|so|oh|and|also|now|um|well|yes|yeah)\b[\s,]*"
+    r"^(?:(?:please|pls|plz|kindly|hey|hi|hello|ok|okay|so|oh|oops|ah|hmm|um|uh|and|also|now|well|yes|"
+    r"yeah|actually|btw)\b[\s,]*"
     r"|(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?"
     r"|(?:i'?d\s+like|i\s+want|i\s+need)\s+you\s+to\s+"
     r"|(?:i'?d\s+like\s+to|let'?s|let\s+me)\s+)+",
@@ -107,7 +109,7 @@ def fix_verb(text: str) -> str:
 LISTING_WORDS = re.compile(
     r"\b(?:please|can|could|you|list|show|display|see|view|what|what's|whats|which|are|is|do|does|i|have|has|"
     r"got|gotta|need|should|must|any|anything|everything|all|how|many|give|me|tell|my|the|a|an|of|on|for|in|"
-    r"to|tasks?|todos?|to-dos?|items?|find|search|look|sort|plate|up|coming|upcoming|planned|scheduled|"
+    r"to|tasks?|todos?|to-dos?|items?|stuff|find|search|look|sort|plate|up|coming|upcoming|planned|scheduled|"
     r"things?|agenda|list|there|left|due|overdue|past|late|pending|open|remaining|incomplete|unfinished|not|done|"
     r"outstanding|completed|finished|priority|prio|high|low|medium|normal|urgent|important|this|next|week|"
     r"today|tomorrow|sorted|by|before|until|with|about|containing|matching|called|named|mention(?:ing)?|"

@@ -52,10 +52,26 @@ def test_short_words_forgive_only_a_swap_and_plurals_are_not_typos() -> None:
         "ask if we may park",
         "the march budget",
         "watch the match",
+        "read the 5th chapter",
+        "water the plants every monday",  # repeats: not one due date
     ],
 )
 def test_not_dates(text: str) -> None:
     assert find_date(text, SATURDAY) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("on the 21st", "2026-11-21"),  # today
+        ("by the 1st", "2026-12-01"),
+        ("due on the 31st", "2026-12-31"),  # November has no 31st
+        ("on friday the 27th", "2026-11-27"),
+    ],
+)
+def test_day_of_month(text: str, expected: str) -> None:
+    match = find_date(f"pay rent {text}", SATURDAY)
+    assert match is not None and match.value.isoformat() == expected
 
 
 def test_a_date_past_year_9999_is_no_date() -> None:
@@ -102,6 +118,9 @@ def test_how_a_task_is_named(message: str, kind: str, target: str) -> None:
         "I wanted to call mom",
         "what's the weather like?",
         "sat down with Joe",
+        "set up the printer tomorrow",  # "set" moves a date only as "set X to <date>"
+        "change the oil on Friday",
+        "all done",
     ],
 )
 def test_not_a_task_change(message: str) -> None:
@@ -157,6 +176,17 @@ def test_the_wide_search_takes_the_task_mentioning_most_of_the_name() -> None:
     # Nothing in common: nothing is deleted.
     step = next_step("cancel the unicorn parade", None, None, [name_search, wide], SATURDAY)
     assert step == 'I couldn\'t find a task matching "unicorn parade".'
+    # Fewer than half of the name's telling words in common: no guess.
+    name_search = Done("list_tasks", {"search": "Sarah about the report"}, {"items": [], "total": 0})
+    page = {"items": [_task("Write the report"), _task("Buy milk")], "total": 2}
+    step = next_step(
+        "I emailed Sarah about the big report",
+        None,
+        None,
+        [name_search, Done("list_tasks", {}, page)],
+        SATURDAY,
+    )
+    assert step == 'I couldn\'t find a task matching "Sarah about the big report".'
     # Two tasks equally close: it asks.
     page = {"items": [_task("Call the dentist"), _task("Pay the dentist")], "total": 2}
     step = next_step(

@@ -41,13 +41,15 @@ _PATTERNS: list[tuple[str, str]] = [
     ("tomorrow", r"tomorrow|tmrw|tmr"),
     ("in", rf"in\s+(?P<n>{_NUM})\s+(?P<unit>days?|weeks?)"),
     ("next_weekday", rf"next\s+(?P<wd>{_WD})"),
-    ("weekday", rf"(?:this\s+|on\s+)?(?P<wd>{_WD})"),
+    ("weekday", rf"(?<!every\s)(?:this\s+|on\s+)?(?P<wd>{_WD})(?:,?\s+the\s+\d{{1,2}}(?:st|nd|rd|th))?"),
     ("next_week", r"next\s+week"),
     ("weekend", r"(?:this\s+|the\s+)?weekend"),
     ("end_of_week", r"(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?week"),
     ("end_of_month", r"(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?month"),
     ("month_day", rf"(?P<mon>{_MON})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?"),
     ("day_month", rf"(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_MON})"),
+    # "on the 5th": the next 5th of a month; only after such a word ("the 5th chapter" is no date)
+    ("day_of_month", r"(?:on|by|before|until|for)\s+the\s+(?P<d>\d{1,2})(?:st|nd|rd|th)"),
 ]
 
 
@@ -124,12 +126,27 @@ def _resolve(name: str, m: re.Match[str], today: date) -> date | None:
             return today + timedelta(days=(4 - today.weekday()) % 7)
         case "end_of_month":
             return date(today.year, today.month, calendar.monthrange(today.year, today.month)[1])
+        case "day_of_month":
+            return _next_day_of_month(today, int(groups["d"]))
         case _:  # month_day, day_month: this year, or next year once it has passed
             month, day = MONTHS[groups["mon"]], int(groups["d"])
             value = _safe_date(today.year, month, day)
             if value is not None and value < today:
                 value = _safe_date(today.year + 1, month, day)
             return value
+
+
+def _next_day_of_month(today: date, day: int) -> date | None:
+    """That day of this month, or of the next month that has it, once it has passed."""
+    if not 1 <= day <= 31:
+        return None
+    year, month = today.year, today.month
+    for _ in range(3):  # at most two months in a row lack a day (31st)
+        value = _safe_date(year, month, day)
+        if value is not None and value >= today:
+            return value
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return None
 
 
 def next_monday(today: date) -> date:

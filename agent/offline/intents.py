@@ -162,8 +162,11 @@ def _complete(text: str, _today: date) -> Intent | None:
         [
             r"^(?:complete|finish|close|(?:check|tick|cross|strike)\s+off|strike\s+out)\s+(?P<t>.+)$",
             r"^(?:tick|cross)\s+(?P<t>.+?)(?:\s+off)?$",
-            r"^(?:i(?:'ve|\s+have)?\s+)?(?:just\s+|already\s+)?(?:finished|completed|did|done\s+with)\s+(?P<t>.+)$",
-            rf"^{_NOT_A_QUESTION}{T}\s+(?:is|are)\s+(?:now\s+)?(?:done|complete|completed|finished)$",
+            r"^(?:i(?:'ve|\s+have|'m|\s+am)?\s+)?(?:just\s+|already\s+)?(?:finished|completed|did|done\s+with)\s+"
+            r"(?P<t>.+)$",
+            r"^(?:done|finished|completed)\s*[:\-]\s*(?P<t>.+)$",
+            rf"^{_NOT_A_QUESTION}(?!(?:show|list|display|view|see|find|search|all|any)\b){T}\s+(?:(?:is|are)\s+)?"
+            r"(?:now\s+)?(?:done|complete|completed|finished)$",
         ],
         text,
     )
@@ -206,7 +209,9 @@ def _delete(text: str, _today: date) -> Intent | None:
 
 def _reschedule(text: str, today: date) -> Intent | None:
     verb = re.match(
-        r"^(?:move|reschedule|postpone|push|shift|delay|defer|bump|change|set|update|make)\s+", text, re.I
+        r"^(?:(?:move|reschedule|postpone|push|shift|delay|defer|bump)|(?P<general>change|set|update|make))\s+",
+        text,
+        re.I,
     )
     said_due = re.match(
         rf"^{_NOT_A_QUESTION}.+\s(?:is|are)\s+(?:now\s+)?(?:due|on|for|moved\s+to)\s", text, re.I
@@ -216,6 +221,16 @@ def _reschedule(text: str, today: date) -> Intent | None:
     rest = text[verb.end() :] if verb else text
     when = date_at_end(rest, today)
     if when is None:
+        return None
+    # "change/set/update/make" say many things; they move a date only as "… to <date>" or "… due <date>"
+    # ("set up the printer tomorrow", "change the oil on Friday" are not moves).
+    said_to = re.match(r"(?:to|until|till|due)\b", rest[when.start :], re.I)
+    if (
+        verb
+        and verb["general"]
+        and not said_to
+        and not re.search(r"\bdue$", rest[: when.start].strip(), re.I)
+    ):
         return None
     head = re.sub(rf"^(?:the\s+)?{_DUE}\s+(?:of|for|on)\s+", "", rest[: when.start].strip(), flags=re.I)
     head = re.sub(r"(?:\s+(?:to|until|till|for|on|due|back|out|is|are|now|moved))+$", "", head, flags=re.I)

@@ -14,6 +14,7 @@ HELP = (
     'Friday to call the dentist", "show my pending tasks" or "mark the dentist task done".'
 )
 WIDE_SEARCH_LIMIT = 100
+_UNTELLING = frozenset({"the", "and", "for", "with", "about", "from", "that", "this", "all", "task", "tasks"})
 
 
 @dataclass(frozen=True)
@@ -82,16 +83,19 @@ def _act_on_found(intent: Intent, page: dict[str, Any], searches: int) -> Call |
 
 
 def _mentioning(items: list[dict[str, Any]], target: str) -> list[dict[str, Any]]:
-    """Tasks mentioning every word of the name, else those mentioning the most of its longer words
-    ("the dentist appointment" is "Call the dentist")."""
+    """Tasks mentioning every word of the name, else those mentioning the most of its telling words,
+    if that is at least half of them ("the dentist appointment" is "Call the dentist")."""
     words = target.lower().split()
     texts = [f"{t['title']} {t.get('description') or ''}".lower() for t in items]
     every = [t for t, text in zip(items, texts, strict=True) if all(w in text for w in words)]
     if every:
         return every
-    scores = [sum(w in text for w in words if len(w) > 2) for text in texts]
+    telling = [w for w in words if len(w) > 2 and w not in _UNTELLING]
+    scores = [sum(w in text for w in telling) for text in texts]
     best = max(scores, default=0)
-    return [t for t, score in zip(items, scores, strict=True) if best and score == best]
+    if not best or 2 * best < len(telling):
+        return []
+    return [t for t, score in zip(items, scores, strict=True) if score == best]
 
 
 def _best(items: list[dict[str, Any]], intent: Intent, target: str) -> list[dict[str, Any]]:

@@ -110,6 +110,7 @@ LISTING_WORDS = re.compile(
     r"\b(?:please|can|could|you|list|show|display|see|view|what|what's|whats|which|are|is|do|does|i|have|has|"
     r"got|gotta|need|should|must|any|anything|everything|all|how|many|give|me|tell|my|the|a|an|of|on|for|in|"
     r"to|tasks?|todos?|to-dos?|items?|stuff|find|search|look|sort|plate|up|coming|upcoming|planned|scheduled|"
+    r"schedule|calendar|want|like|know|"
     r"things?|agenda|list|there|left|due|overdue|past|late|pending|open|remaining|incomplete|unfinished|not|done|"
     r"outstanding|completed|finished|priority|prio|high|low|medium|normal|urgent|important|this|next|week|"
     r"today|tomorrow|sorted|by|before|until|with|about|containing|matching|called|named|mention(?:ing)?|"

@@ -6,7 +6,7 @@ import pytest
 
 from agent.offline.dates import date_at_end, find_date
 from agent.offline.intents import parse
-from agent.offline.replies import Call, Done, next_step
+from agent.offline.replies import ASK_WHICH, Call, Done, next_step
 from agent.offline.typos import correct, one_edit
 
 SATURDAY = date(2026, 11, 21)
@@ -125,6 +125,13 @@ def test_how_a_task_is_named(message: str, kind: str, target: str) -> None:
 )
 def test_not_a_task_change(message: str) -> None:
     assert parse(message, SATURDAY).kind == "help"
+
+
+@pytest.mark.parametrize("message", ["mark it done", "delete that one", "move the first one to Friday"])
+def test_a_pronoun_is_no_name(message: str) -> None:
+    # A search for "it" would match any title holding those letters, and act on it.
+    assert parse(message, SATURDAY).target is None
+    assert next_step(message, None, None, [], SATURDAY) == ASK_WHICH
 
 
 def test_quoted_names_may_hold_any_words() -> None:

@@ -35,6 +35,8 @@ T = rf"(?P<t>[{QUOTES}][^{QUOTES}]+[{QUOTES}]|.+?)"
 _NOT_A_QUESTION = rf"(?!{QUESTION})"
 _DUE = r"(?:due\s+date|deadline|date)"
 _DONE_WORDS = ("done", "complete", "completed", "finished", "off")
+# "mark it done": no name to search for (a search for "it" would match any title with those letters).
+_PRONOUN = re.compile(r"(?:it|that|this|them|those|these|first|last|second|other|previous)(?:\s+one)?", re.I)
 
 
 def parse(message: str, today: date) -> Intent:
@@ -46,6 +48,8 @@ def parse(message: str, today: date) -> Intent:
     for reader in _READERS:
         intent = reader(text, today)
         if intent is not None:
+            if intent.target and _PRONOUN.fullmatch(intent.target):
+                intent.target = None
             return intent
     return Intent("help")
 

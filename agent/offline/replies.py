@@ -9,6 +9,7 @@ from typing import Any
 from agent.offline.intents import FIND_THEN_ACT, Intent, parse
 
 ASK_TITLE = "What should the new task be called?"
+ASK_WHICH = 'Which task do you mean? Please name it, e.g. "the dentist task".'
 HELP = (
     'I can add, list, complete, change and delete your tasks. Try "add a high priority task for '
     'Friday to call the dentist", "show my pending tasks" or "mark the dentist task done".'
@@ -63,6 +64,8 @@ def _first_step(intent: Intent) -> Call | str:
         return Call("create_task", {"title": intent.title, **intent.changes})
     if intent.kind == "list":
         return Call("list_tasks", intent.filters)
+    if not intent.target:
+        return ASK_WHICH
     return Call("list_tasks", {"search": intent.target, "limit": 10})
 
 

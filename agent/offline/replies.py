@@ -8,11 +8,13 @@ from typing import Any
 from agent.offline.intents import FIND_THEN_ACT, Intent, parse
 
 ASK_TITLE = "What should the new task be called?"
+ASK_WHICH = 'Which task do you mean? Please name it, e.g. "the dentist task".'
 HELP = (
     'I can add, list, complete, change and delete your tasks. Try "add a high priority task for '
     'Friday to call the dentist", "show my pending tasks" or "mark the dentist task done".'
 )
 WIDE_SEARCH_LIMIT = 100
+_UNTELLING = frozenset({"the", "and", "for", "with", "about", "from", "that", "this", "all", "task", "tasks"})
 
 
 @dataclass(frozen=True)
@@ -61,17 +63,16 @@ def _first_step(intent: Intent) -> Call | str:
         return Call("create_task", {"title": intent.title, **intent.changes})
     if intent.kind == "list":
         return Call("list_tasks", intent.filters)
+    if not intent.target:
+        return ASK_WHICH
     return Call("list_tasks", {"search": intent.target, "limit": 10})
 
 
 def _act_on_found(intent: Intent, page: dict[str, Any], searches: int) -> Call | str:
     target = intent.target or ""
     items = page.get("items", [])
-    if searches > 1:  # the wide search: keep tasks that mention every word of the name
-        words = target.lower().split()
-        items = [
-            t for t in items if all(w in f"{t['title']} {t.get('description') or ''}".lower() for w in words)
-        ]
+    if searches > 1:  # the wide search: keep the tasks that mention most words of the name
+        items = _mentioning(items, target)
     candidates = _best(items, intent, target)
     if not candidates:
         if searches == 1 and len(target.split()) > 1:
@@ -81,6 +82,22 @@ def _act_on_found(intent: Intent, page: dict[str, Any], searches: int) -> Call |
         options = "; ".join(f'"{t["title"]}"{_suffix(t)}' for t in candidates[:5])
         return f'I found {len(candidates)} tasks matching "{target}": {options}. Which one do you mean?'
     return _action(intent, candidates[0])
+
+
+def _mentioning(items: list[dict[str, Any]], target: str) -> list[dict[str, Any]]:
+    """Tasks mentioning every word of the name, else those mentioning the most of its telling words,
+    if that is at least half of them ("the dentist appointment" is "Call the dentist")."""
+    words = target.lower().split()
+    texts = [f"{t['title']} {t.get('description') or ''}".lower() for t in items]
+    every = [t for t, text in zip(items, texts, strict=True) if all(w in text for w in words)]
+    if every:
+        return every
+    telling = [w for w in words if len(w) > 2 and w not in _UNTELLING]
+    scores = [sum(w in text for w in telling) for text in texts]
+    best = max(scores, default=0)
+    if not best or 2 * best < len(telling):
+        return []
+    return [t for t, score in zip(items, scores, strict=True) if score == best]
 
 
 def _best(items: list[dict[str, Any]], intent: Intent, target: str) -> list[dict[str, Any]]:

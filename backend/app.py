@@ -17,7 +17,7 @@ from agent.recording import Recorder
 from backend.errors import install_error_handlers
 from backend.limits import BodyLimitMiddleware
 from backend.observability import RequestContextMiddleware, configure_logging
-from backend.routes import actions, agent_tasks, auth, chat, compat, conversations, health, tasks
+from backend.routes import actions, agent_tasks, auth, chat, compat, conversations, health, tasks, web
 from backend.security import TokenService
 from backend.settings import Settings
 from db.engine import create_engine, create_sessionmaker
@@ -94,6 +94,6 @@ def create_app(
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
-    for module in (health, auth, tasks, agent_tasks, actions, chat, conversations, compat):
+    for module in (health, auth, tasks, agent_tasks, actions, chat, conversations, compat, web):
         app.include_router(module.router)
     return app

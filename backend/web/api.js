@@ -77,7 +77,8 @@ async function errorOf(response) {
 
 async function json(method, path, body) {
   const response = await request(method, path, { body });
-  return response.status === 204 ? null : response.json();
+  const isJson = response.headers.get("Content-Type")?.includes("application/json");
+  return isJson ? response.json() : null; // 204, or a 202 that only says "accepted"
 }
 
 const conversationPath = (id) => `/api/conversations/${encodeURIComponent(id)}`;

@@ -14,7 +14,8 @@ const tasks = createTaskPanel();
 const conversations = createConversationList({
   onOpen: (id) => {
     closePanels();
-    if (id === chat.current()) chat.focus(); // already open (maybe streaming): nothing to reload
+    // Reopening the conversation that is streaming would only cut and resume its stream.
+    if (id === chat.current() && chat.streaming()) chat.focus();
     else chat.open(id);
   },
   onDeleted: (id) => {

@@ -72,7 +72,8 @@ export function createChat(hooks) {
   function setStreaming(on) {
     sendButton.hidden = on;
     stopButton.hidden = !on;
-    stopButton.disabled = false;
+    // Stopping names the conversation: a new chat's id comes with its first event.
+    stopButton.disabled = !live?.conversationId;
     stopButton.textContent = "Stop";
   }
 
@@ -220,6 +221,7 @@ export function createChat(hooks) {
   function started(turn, { conversation_id: id, user_message_id: turnId }) {
     turn.conversationId = id;
     turn.turnId = turnId;
+    stopButton.disabled = false;
     if (current === null) {
       select(id, turn.view.node.querySelector(".question").textContent);
       hooks.onConversationsChanged();
@@ -277,5 +279,12 @@ export function createChat(hooks) {
     }
   }
 
-  return { open, startNew, detach, current: () => current, focus: () => input.focus() };
+  return {
+    open,
+    startNew,
+    detach,
+    current: () => current,
+    streaming: () => live !== null,
+    focus: () => input.focus(),
+  };
 }

@@ -17,7 +17,7 @@ from backend import openapi
 from backend.errors import install_error_handlers
 from backend.limits import BodyLimitMiddleware
 from backend.observability import RequestContextMiddleware, configure_logging
-from backend.routes import actions, agent_tasks, auth, chat, compat, conversations, health, tasks
+from backend.routes import actions, agent_tasks, auth, chat, compat, conversations, health, tasks, web
 from backend.security import TokenService
 from backend.settings import Settings
 from db.engine import create_engine, create_sessionmaker
@@ -33,19 +33,23 @@ Errors always have the body `{"error": {"code", "message", "details"?}}`.
 def create_app(
     settings: Settings | None = None,
     *,
-    model: Model | None = None,
+    model: Model | ChatModel | None = None,
     llm_transport: httpx2.AsyncBaseTransport | None = None,
     observers: Sequence[TurnObserver] = (),
     clock: Callable[[ZoneInfo], datetime] = datetime.now,
 ) -> FastAPI:
-    """`model` replaces the configured model; `llm_transport` carries the configured model's
+    """`model` replaces the configured model (a `ChatModel` to pick one per turn);
+    `llm_transport` carries the configured model's
     HTTP traffic (tests put mocks there, the entry point a recorder or a replay); `observers` are
     told of every finished turn; `clock` gives the users' "now"."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
-    chat_model = (
-        ChatModel.fixed(model) if model else build_model(settings.llm, settings.openai, llm_transport)
-    )
+    if isinstance(model, ChatModel):
+        chat_model = model
+    elif model is not None:
+        chat_model = ChatModel.fixed(model)
+    else:
+        chat_model = build_model(settings.llm, settings.openai, llm_transport)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -90,7 +94,7 @@ def create_app(
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
-    for module in (health, auth, tasks, agent_tasks, actions, chat, conversations, compat):
+    for module in (health, auth, tasks, agent_tasks, actions, chat, conversations, compat, web):
         app.include_router(module.router)
     return app
 

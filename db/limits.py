@@ -11,3 +11,6 @@ ERROR_CODE_MAX = 64
 MODEL_NAME_MAX = 200
 REQUEST_ID_MAX = 128
 SUBJECT_MAX = 255  # `sub` of an external identity provider's token
+CLIENT_ID_MAX = 200  # a client's own id for a conversation or a message
+EVENT_TYPE_MAX = 32
+RATE_KEY_MAX = 255

@@ -22,11 +22,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel, col
 
 from db.limits import (
+    CLIENT_ID_MAX,
     DESCRIPTION_MAX,
     EMAIL_MAX,
     ERROR_CODE_MAX,
+    EVENT_TYPE_MAX,
     MODEL_NAME_MAX,
     NAME_MAX,
+    RATE_KEY_MAX,
     REQUEST_ID_MAX,
     SUBJECT_MAX,
     TITLE_MAX,
@@ -50,6 +53,7 @@ class TurnStatus(enum.StrEnum):
     running = "running"
     completed = "completed"
     failed = "failed"
+    stopped = "stopped"  # the user stopped it: what it did and wrote so far stays
 
 
 class ActionSource(enum.StrEnum):
@@ -112,6 +116,7 @@ class Action(SQLModel, table=True):
     __table_args__ = (
         Index("ix_actions_user_created", "user_id", "created_at"),
         Index("ix_actions_conversation", "conversation_id", "created_at"),
+        Index("ix_actions_created", "created_at"),  # pruning by age
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -138,10 +143,15 @@ def _owner_fk(table: str) -> Any:
 
 class Conversation(SQLModel, table=True):
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_user_updated", "user_id", "updated_at"),)
+    __table_args__ = (
+        Index("ix_conversations_user_updated", "user_id", "updated_at"),
+        Index("uq_conversations_user_client_id", "user_id", "client_id", unique=True),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     user_id: uuid.UUID = _owner_fk("users")
+    # A chat frontend's own id for the conversation (the AI SDK's chat id), unique per user.
+    client_id: str | None = Field(default=None, sa_type=String(CLIENT_ID_MAX))
     title: str = Field(sa_type=String(TITLE_MAX), nullable=False)
     turn_count: int = Field(default=0, nullable=False)
     message_count: int = Field(default=0, nullable=False)
@@ -170,12 +180,17 @@ class ChatTurn(SQLModel, table=True):
     """One user message and what came of it; its id is the user message's id."""
 
     __tablename__ = "chat_turns"
-    __table_args__ = (Index("uq_chat_turns_conversation_seq", "conversation_id", "seq", unique=True),)
+    __table_args__ = (
+        Index("uq_chat_turns_conversation_seq", "conversation_id", "seq", unique=True),
+        Index("uq_chat_turns_user_client_message_id", "user_id", "client_message_id", unique=True),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     conversation_id: uuid.UUID = _owner_fk("conversations")
     user_id: uuid.UUID = Field(nullable=False)
     seq: int = Field(nullable=False)
+    # The client's key for this message (Idempotency-Key): a repeat answers this turn again.
+    client_message_id: str | None = Field(default=None, sa_type=String(CLIENT_ID_MAX))
     user_message: str = Field(sa_type=Text, nullable=False)
     assistant_message_id: uuid.UUID = Field(default_factory=uuid.uuid4, nullable=False)
     assistant_message: str | None = Field(default=None, sa_type=Text)
@@ -190,6 +205,8 @@ class ChatTurn(SQLModel, table=True):
     total_tokens: int = Field(default=0, nullable=False)
     created_at: datetime = _timestamp()
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set by a stop request, on whichever instance it arrives; the turn's instance acts on it.
+    stop_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ConversationItem(SQLModel, table=True):
@@ -206,3 +223,31 @@ class ConversationItem(SQLModel, table=True):
     turn_id: uuid.UUID = _owner_fk("chat_turns")
     item: dict[str, Any] = Field(sa_type=JSONVariant, nullable=False)
     created_at: datetime = _timestamp()
+
+
+class StoredEvent(SQLModel, table=True):
+    """One event of a turn's stream, as sent: kept while the turn runs (and a while after) so a
+    client can resume the stream on any instance."""
+
+    __tablename__ = "chat_events"
+    __table_args__ = (Index("ix_chat_events_created", "created_at"),)
+
+    conversation_id: uuid.UUID = Field(
+        sa_column=Column(
+            Uuid, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False, nullable=False))
+    turn_id: uuid.UUID = _owner_fk("chat_turns")
+    type: str = Field(sa_type=String(EVENT_TYPE_MAX), nullable=False)
+    data: dict[str, Any] = Field(sa_type=JSONVariant, nullable=False)
+    created_at: datetime = _timestamp()
+
+
+class RateLimit(SQLModel, table=True):
+    """The state of one rate limit (GCRA): the theoretical arrival time of its next request."""
+
+    __tablename__ = "rate_limits"
+
+    key: str = Field(sa_type=String(RATE_KEY_MAX), primary_key=True)
+    tat: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -1,19 +1,24 @@
-"""Running chat turns.
+"""Running chat turns, durably.
 
-A turn runs as its own task, detached from the HTTP request: the request only reads the events
-it produces. A client that disconnects therefore cannot cut a turn short, and everything the
-turn does is stored whoever is listening. Nothing lives in memory between turns: the history
-comes from the database each time, and a database lease serialises the turns of a conversation
-across instances.
+A turn runs as its own task, detached from the HTTP request that started it: the request only
+reads the events it produces, so a client that disconnects cannot cut the turn short. Every event
+also goes to the event log (`agent.event_log`), so any instance can replay and follow the stream
+from any point (`resume`), and a repeated request with the same idempotency key follows the first
+turn instead of running a second one. A turn can be stopped from any instance (`stop`), loses
+nothing it committed if its instance dies (history is written step by step), and ends cleanly
+when its instance shuts down (`drain`). A database lease serialises a conversation's turns across
+instances; a turn that loses it stops and writes nothing more.
 """
 
 import asyncio
+import contextlib
+import enum
 import logging
 import random
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -21,48 +26,172 @@ from agents import Agent, ModelSettings, RunConfig, Runner
 from agents.items import ToolCallOutputItem
 from agents.result import RunResultStreaming
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agent import event_log, turns
 from agent.config import AgentSettings, ChatSettings
 from agent.context import ChatContext, current_turn
+from agent.errors import IdempotencyKeyReused, LeaseLost, ShuttingDown
 from agent.events import (
     EVENTS_PER_TURN,
     ChatEvent,
     ConversationStarted,
     MessageCompleted,
+    TextDelta,
+    ToolCalled,
+    ToolResult,
     TurnDone,
     TurnEvent,
     TurnFailed,
     Usage,
 )
-from agent.failures import TurnFailure, classify
+from agent.failures import TurnErrorCode, TurnFailure, classify
 from agent.function_tools import ToolOutcome, task_tools
 from agent.instructions import instructions
-from agent.memory import ConversationMemory
+from agent.memory import ConversationMemory, assistant_item
+from agent.notifier import Notifier
 from agent.providers import ChatModel, model_name
 from agent.stream import translate
-from agent.turns import StartedTurn, finish_turn, renew_lease, start_turn
+from agent.turns import DuplicateKey, StartedTurn
+from db.models import Action, ChatTurn, TurnStatus
+from db.types import utcnow
+from tools.schemas import ActionPublic
 
 log = logging.getLogger(__name__)
+STORE_RETRY_S = 10.0  # how long a turn keeps trying to store its outcome before it says it could not
+PURGE_EVERY_S = 300.0
+STOP_POLL_S = 1.0
+
+
+class StopReason(enum.StrEnum):
+    user = "user"  # POST .../stop, on any instance
+    lease_lost = "lease_lost"  # another instance took the conversation over
+    shutdown = "shutdown"  # this instance is going away
+
+
+class TurnStream(Protocol):
+    """A turn's events as a client reads them, in order, ending with `done` or `error`."""
+
+    def events(self) -> AsyncIterator[TurnEvent]: ...
+
+
+def terminal(event: TurnEvent) -> bool:
+    return isinstance(event.event, TurnDone | TurnFailed)
 
 
 class RunningTurn:
-    """The events of one turn, in order, each with its id; ends with `done` or `error`."""
+    """A turn running in this process: its live events, its log, and the way to stop it."""
 
-    def __init__(self, started: StartedTurn) -> None:
+    def __init__(self, started: StartedTurn, writer: event_log.EventWriter, wake: Callable[[], None]) -> None:
         self.started = started
+        self._writer = writer
+        self._wake = wake
         self._queue: asyncio.Queue[TurnEvent | None] = asyncio.Queue()
         self._count = 0
+        self.stop_reason: StopReason | None = None
+        self.stop_requested = asyncio.Event()
+        self.text = ""  # the reply as streamed so far: what a stopped turn keeps
+        self.calls: dict[str, str] = {}  # tool calls announced and not answered yet: id -> name
+
+    def number(self, event: ChatEvent) -> TurnEvent:
+        self._count += 1
+        return TurnEvent(self.started.seq * EVENTS_PER_TURN + self._count, event)
 
     def emit(self, event: ChatEvent) -> None:
-        self._count += 1
-        self._queue.put_nowait(TurnEvent(self.started.seq * EVENTS_PER_TURN + self._count, event))
+        """Send an event live and to the log."""
+        numbered = self.number(event)
+        if isinstance(event, TextDelta):
+            self.text += event.delta
+        elif isinstance(event, ToolCalled):
+            self.calls[event.call_id] = event.name
+        elif isinstance(event, ToolResult):
+            self.calls.pop(event.call_id, None)
+        self._writer.add(numbered)
+        self._queue.put_nowait(numbered)
+        self._wake()
+
+    def send_stored(self, events: Sequence[TurnEvent]) -> None:
+        """Send events the turn's outcome was stored with (they are in the log already)."""
+        for event in events:
+            self._queue.put_nowait(event)
+        self._wake()
+
+    def stop(self, reason: StopReason) -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            self.stop_requested.set()
 
     def close(self) -> None:
         self._queue.put_nowait(None)
 
     async def events(self) -> AsyncIterator[TurnEvent]:
         while (event := await self._queue.get()) is not None:
+            yield event
+
+
+class LoggedTurn:
+    """A turn's stream read from the event log: what was written after an id, then what is
+    written next, until the turn ends — on any instance, whichever instance runs the turn."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        notifier: Notifier,
+        turn: ChatTurn,
+        after: int,
+        first: list[TurnEvent],
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._notifier = notifier
+        self._turn_id = turn.id
+        self._conversation_id = turn.conversation_id
+        self._after = after
+        self._first = first
+
+    async def events(self) -> AsyncIterator[TurnEvent]:
+        last, pending = self._after, self._first
+        async with self._notifier.watching(self._conversation_id) as news:
+            while True:
+                for event in pending:
+                    yield event
+                    last = event.id
+                    if terminal(event):
+                        return
+                news.clear()
+                # Notifications wake us at once; the timeout is the poll when they do not arrive.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(news.wait(), 1.0 if self._notifier.delivering else 0.25)
+                async with self._sessionmaker() as session:
+                    pending = await event_log.events_after(session, self._conversation_id, last)
+                    if not pending and not await self._alive(session):
+                        # Its instance died without a word: no last event will ever be written.
+                        pending = await event_log.events_after(session, self._conversation_id, last)
+                        if not pending:
+                            message = "the server handling this turn stopped"
+                            yield TurnEvent(
+                                last + 1, TurnFailed(code=TurnErrorCode.interrupted, message=message)
+                            )
+                            return
+
+    async def _alive(self, session: AsyncSession) -> bool:
+        turn = await session.get(ChatTurn, self._turn_id, populate_existing=True)
+        if turn is None or turn.status != TurnStatus.running:
+            return False
+        _, running = await turns.latest_turn(
+            session, user_id=turn.user_id, conversation_id=self._conversation_id
+        )
+        return running
+
+
+class Replay:
+    """A finished turn's stream, rebuilt from what is stored when its events are gone."""
+
+    def __init__(self, events: list[TurnEvent]) -> None:
+        self._events = events
+
+    async def events(self) -> AsyncIterator[TurnEvent]:
+        for event in self._events:
             yield event
 
 
@@ -76,6 +205,7 @@ class FinishedTurn:
     error: TurnFailure | None
     usage: Usage
     tools: list[ToolOutcome] = field(default_factory=list)  # each call: its id, tool and audit row
+    stopped: bool = False
 
 
 class TurnObserver(Protocol):
@@ -84,11 +214,13 @@ class TurnObserver(Protocol):
 
 @dataclass
 class _Outcome:
+    status: TurnStatus
     reply: str | None
     usage: Usage
     error: TurnFailure | None
     tools: list[ToolOutcome]
     model: str
+    items: list[dict[str, object]] = field(default_factory=list)  # history still to write (a stop's)
 
 
 class ChatService:
@@ -100,6 +232,7 @@ class ChatService:
         agent: AgentSettings,
         chat: ChatSettings,
         history_max_items: int,
+        listen_dsn: str | None = None,
         clock: Callable[[ZoneInfo], datetime] = datetime.now,
         observers: Sequence[TurnObserver] = (),
     ) -> None:
@@ -117,7 +250,18 @@ class ChatService:
             tools=task_tools(),
             model_settings=ModelSettings(include_usage=True),  # Chat Completions streams usage only if asked
         )
+        self.notifier = Notifier(listen_dsn, on_stop=self._stop_requested)
+        self._running: dict[uuid.UUID, RunningTurn] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._background: list[asyncio.Task[None]] = []
+        self.draining = False
+
+    async def open(self) -> None:
+        await self.notifier.start()
+        self._background = [
+            asyncio.create_task(self._purge_now_and_then(), name="chat-purge"),
+            asyncio.create_task(self._poll_stops(), name="chat-stops"),
+        ]
 
     async def start(
         self,
@@ -128,19 +272,37 @@ class ChatService:
         message: str,
         timezone: ZoneInfo,
         request_id: str | None,
-    ) -> RunningTurn:
+        client_id: str | None = None,
+        client_message_id: str | None = None,
+    ) -> TurnStream:
         """Take the conversation's lease and store the message (committing, so the request's
-        connection is free again), then run the turn in the background. Without a conversation,
-        a new one is started."""
-        started = await start_turn(
-            session,
-            user_id=user_id,
-            conversation_id=conversation_id,
-            message=message,
-            lease_s=self._settings.lease_s,
-            history_limit=self._history_max_items,
-        )
-        running = RunningTurn(started)
+        connection is free again), then run the turn in the background. Without a conversation
+        (or with a client id not seen yet), a new one is started. A message whose idempotency
+        key was seen before is not run again: its turn's stream is followed instead."""
+        if client_message_id is not None:
+            earlier = await turns.keyed_turn(session, user_id, client_message_id)
+            if earlier is not None:
+                return await self._repeat(session, earlier, message, conversation_id)
+        if self.draining:
+            raise ShuttingDown("this instance is shutting down; try again")
+        try:
+            started = await turns.start_turn(
+                session,
+                user_id=user_id,
+                conversation_id=conversation_id,
+                message=message,
+                lease_s=self._settings.lease_s,
+                history_limit=self._history_max_items,
+                client_id=client_id,
+                client_message_id=client_message_id,
+            )
+        except DuplicateKey:  # the same request, twice at once: the other one runs it
+            assert client_message_id is not None
+            earlier = await turns.keyed_turn(session, user_id, client_message_id)
+            assert earlier is not None
+            return await self._repeat(session, earlier, message, conversation_id)
+        writer = event_log.EventWriter(self._sessionmaker, started.conversation_id, started.turn_id)
+        running = RunningTurn(started, writer, lambda: self.notifier.wake(started.conversation_id))
         running.emit(
             ConversationStarted(conversation_id=started.conversation_id, user_message_id=started.turn_id)
         )
@@ -154,12 +316,62 @@ class ChatService:
             timezone=timezone,
             now=self._clock(timezone),
         )
-        task = asyncio.create_task(self._run(running, ctx, message), name=f"chat-turn-{started.turn_id}")
+        self._running[started.turn_id] = running
+        task = asyncio.create_task(
+            self._run(running, writer, ctx, message), name=f"chat-turn-{started.turn_id}"
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return running
 
-    async def _run(self, running: RunningTurn, ctx: ChatContext, message: str) -> None:
+    async def _repeat(
+        self, session: AsyncSession, earlier: ChatTurn, message: str, conversation_id: uuid.UUID | None
+    ) -> TurnStream:
+        if earlier.user_message != message or conversation_id not in (None, earlier.conversation_id):
+            raise IdempotencyKeyReused("this idempotency key was used for another message")
+        return await self._follow(session, earlier, after=earlier.seq * EVENTS_PER_TURN)
+
+    async def resume(
+        self, session: AsyncSession, *, user_id: uuid.UUID, conversation_id: uuid.UUID, after: int | None
+    ) -> TurnStream | None:
+        """The conversation's stream after the event `after` (None: from the start of its current
+        or last turn): what was written, then live until that turn ends. None when no turn is
+        running and nothing follows. NotFound for a conversation not the caller's."""
+        turn, running = await turns.latest_turn(session, user_id=user_id, conversation_id=conversation_id)
+        if turn is None:
+            return None
+        if after is None:
+            return await self._follow(session, turn, after=turn.seq * EVENTS_PER_TURN)
+        first = await event_log.events_after(session, conversation_id, after)
+        if not first and not running:
+            return None
+        return LoggedTurn(self._sessionmaker, self.notifier, turn, after, first)
+
+    async def _follow(self, session: AsyncSession, turn: ChatTurn, after: int) -> TurnStream:
+        first = await event_log.events_after(session, turn.conversation_id, after)
+        if first or turn.status == TurnStatus.running:
+            return LoggedTurn(self._sessionmaker, self.notifier, turn, after, first)
+        # Finished, and its events purged: tell it from the turn and its audit rows.
+        stmt = select(Action).where(Action.message_id == turn.id, Action.user_id == turn.user_id)
+        actions = [
+            ActionPublic.model_validate(a)
+            for a in (await session.exec(stmt.order_by(col(Action.created_at))))
+        ]
+        return Replay(event_log.replayed(turn, actions))
+
+    async def stop(self, session: AsyncSession, *, user_id: uuid.UUID, conversation_id: uuid.UUID) -> None:
+        """Stop the conversation's running turn, on whichever instance runs it."""
+        turn_id = await turns.request_stop(session, user_id=user_id, conversation_id=conversation_id)
+        self._stop_requested(turn_id)
+
+    def _stop_requested(self, turn_id: uuid.UUID) -> None:
+        running = self._running.get(turn_id)
+        if running is not None:
+            running.stop(StopReason.user)
+
+    async def _run(
+        self, running: RunningTurn, writer: event_log.EventWriter, ctx: ChatContext, message: str
+    ) -> None:
         current_turn.set(ctx)  # this task's own context: model calls made for it know the turn
         started = running.started
         memory = ConversationMemory(
@@ -167,113 +379,222 @@ class ChatService:
             user_id=ctx.user_id,
             conversation_id=ctx.conversation_id,
             turn_id=ctx.turn_id,
+            lease_token=started.lease_token,
             limit=self._history_max_items,
             history=started.history,
         )
         try:
             outcome = await self._execute(running, ctx, memory, message)
-            await self._store(started, memory, outcome)
-            finished = FinishedTurn(ctx, message, outcome.reply, outcome.error, outcome.usage, outcome.tools)
+            for call_id, name in running.calls.items():  # announced, never answered: say so
+                running.emit(ToolResult.of(call_id, name, None, error="stopped before it finished"))
+            last = self._last_events(running, ctx, outcome)
+            stored = await self._store(started, outcome, await writer.close() + last)
+            if stored is None:
+                running.send_stored(last)
+            else:
+                outcome.error = stored
+                running.emit(TurnFailed(code=stored.code, message=stored.message))
+            finished = FinishedTurn(
+                ctx,
+                message,
+                outcome.reply,
+                outcome.error,
+                outcome.usage,
+                outcome.tools,
+                outcome.status == TurnStatus.stopped,
+            )
             for observer in self._observers:
                 await _tell(observer, finished)
-            if outcome.error:
-                running.emit(TurnFailed(code=outcome.error.code, message=outcome.error.message))
-            else:
-                running.emit(
-                    MessageCompleted(message_id=started.assistant_message_id, content=outcome.reply or "")
-                )
-                actions = [tool.action for tool in outcome.tools if tool.action is not None]
-                running.emit(
-                    TurnDone(conversation_id=ctx.conversation_id, usage=outcome.usage, actions=actions)
-                )
         finally:
+            await writer.close()
+            self._running.pop(started.turn_id, None)
             running.close()
+
+    def _last_events(self, running: RunningTurn, ctx: ChatContext, outcome: _Outcome) -> list[TurnEvent]:
+        if outcome.error is not None:
+            code = outcome.error.code
+            if running.stop_reason == StopReason.shutdown:
+                code = TurnErrorCode.server_shutdown  # stored as interrupted; the client is told why
+            return [running.number(TurnFailed(code=code, message=outcome.error.message))]
+        actions = [tool.action for tool in outcome.tools if tool.action is not None]
+        return [
+            running.number(
+                MessageCompleted(message_id=running.started.assistant_message_id, content=outcome.reply or "")
+            ),
+            running.number(
+                TurnDone(
+                    conversation_id=ctx.conversation_id,
+                    usage=outcome.usage,
+                    actions=actions,
+                    stopped=outcome.status == TurnStatus.stopped,
+                )
+            ),
+        ]
 
     async def _execute(
         self, running: RunningTurn, ctx: ChatContext, memory: ConversationMemory, message: str
     ) -> _Outcome:
-        """Run the agent, relaying its events as they come."""
-        heartbeat = asyncio.create_task(self._keep_lease(running.started))
+        """Run the agent, relaying its events as they come, until it ends, is stopped or runs out
+        of time."""
+        heartbeat = asyncio.create_task(self._keep_lease(running))
         model = self._model.for_turn(ctx)
+        name = model_name(model)
         config = RunConfig(model=model, tracing_disabled=not self._tracing)
-        deadline = asyncio.timeout(self._settings.turn_timeout_s)
-        result: RunResultStreaming | None = None
+        result = Runner.run_streamed(
+            self._agent, message, context=ctx, session=memory, max_turns=self._max_steps, run_config=config
+        )
+        relay = asyncio.create_task(self._relay(result, running))
+        stopping = asyncio.create_task(running.stop_requested.wait())
         try:
-            async with deadline:
-                result = Runner.run_streamed(
-                    self._agent,
-                    message,
-                    context=ctx,
-                    session=memory,
-                    max_turns=self._max_steps,
-                    run_config=config,
-                )
-                async for sdk_event in result.stream_events():
-                    event = translate(sdk_event)
-                    if event is not None:
-                        running.emit(event)
-            if deadline.expired():  # the SDK swallowed the cancellation: the deadline still counts
-                raise TimeoutError
-            return _Outcome(
-                str(result.final_output or ""), _usage(result), None, _tools(result), model_name(model)
+            done, _ = await asyncio.wait(
+                {relay, stopping}, timeout=self._settings.turn_timeout_s, return_when=asyncio.FIRST_COMPLETED
             )
+            if relay in done:
+                relay.result()  # raises what the run raised
+                return _Outcome(
+                    TurnStatus.completed,
+                    str(result.final_output or ""),
+                    _usage(result),
+                    None,
+                    _tools(result),
+                    name,
+                )
+            result.cancel()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await relay
+            if running.stop_reason == StopReason.user:
+                partial = running.text
+                items = [assistant_item(partial)] if partial else []
+                return _Outcome(
+                    TurnStatus.stopped, partial, _usage(result), None, _tools(result), name, items
+                )
+            if running.stop_reason is None:
+                error = classify(TimeoutError(), deadline_expired=True)
+            elif running.stop_reason == StopReason.lease_lost:
+                error = classify(LeaseLost())
+            else:
+                error = TurnFailure(TurnErrorCode.interrupted, "the server restarted while answering")
+            return _Outcome(TurnStatus.failed, None, _usage(result), error, _tools(result), name)
         except Exception as exc:
-            if result is not None and not result.is_complete:
+            if not result.is_complete:
                 result.cancel()
-            error = classify(exc, deadline_expired=deadline.expired())
-            return _Outcome(None, _usage(result), error, _tools(result), model_name(model))
+            return _Outcome(TurnStatus.failed, None, _usage(result), classify(exc), _tools(result), name)
         finally:
             heartbeat.cancel()
+            stopping.cancel()
 
-    async def _store(self, turn: StartedTurn, memory: ConversationMemory, outcome: _Outcome) -> None:
-        try:
-            async with self._sessionmaker() as session:
-                await finish_turn(
-                    session,
-                    turn,
-                    reply=outcome.reply,
-                    usage=outcome.usage,
-                    model=outcome.model,
-                    items=memory.rows(),
-                    error=outcome.error,
-                )
-        except Exception:  # the lease expires by itself; the next turn marks this one interrupted
-            log.exception("could not store the outcome of turn %s", turn.turn_id)
+    async def _relay(self, result: RunResultStreaming, running: RunningTurn) -> None:
+        async for sdk_event in result.stream_events():
+            event = translate(sdk_event)
+            if event is not None:
+                running.emit(event)
 
-    async def _keep_lease(self, turn: StartedTurn) -> None:
+    async def _store(
+        self, turn: StartedTurn, outcome: _Outcome, events: list[TurnEvent]
+    ) -> TurnFailure | None:
+        """Store the outcome, retrying a while if the database is in trouble. None once stored;
+        else why not (the turn then says so instead of `done`, and its lease runs out)."""
+        deadline = asyncio.get_running_loop().time() + STORE_RETRY_S
+        delay = 0.2
         while True:
-            # Renew at about half the lease, jittered: turns that started together (a burst of
-            # chats) must not all renew in the same instant and queue up for connections.
-            await asyncio.sleep(self._settings.lease_s * random.uniform(0.35, 0.55))  # noqa: S311
             try:
                 async with self._sessionmaker() as session:
-                    if not await renew_lease(session, turn, self._settings.lease_s):
+                    await turns.finish_turn(
+                        session,
+                        turn,
+                        status=outcome.status,
+                        reply=outcome.reply,
+                        usage=outcome.usage,
+                        model=outcome.model,
+                        error=outcome.error,
+                        items=outcome.items,
+                        events=events,
+                    )
+                return None
+            except LeaseLost:
+                log.warning("turn %s lost its lease before it could store its outcome", turn.turn_id)
+                return TurnFailure(TurnErrorCode.interrupted, "another instance took this conversation over")
+            except Exception:
+                if asyncio.get_running_loop().time() + delay > deadline:
+                    log.exception("could not store the outcome of turn %s", turn.turn_id)
+                    return TurnFailure(
+                        TurnErrorCode.storage_unavailable, "the reply could not be stored; try again"
+                    )
+                log.warning("storing turn %s failed; retrying", turn.turn_id, exc_info=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def _keep_lease(self, running: RunningTurn) -> None:
+        turn, lease_s = running.started, self._settings.lease_s
+        renewed = asyncio.get_running_loop().time()
+        while True:
+            # About three renewals a lease, jittered: turns that started together (a burst of chats)
+            # must not all renew in the same instant and queue up for connections.
+            await asyncio.sleep(lease_s * random.uniform(0.25, 0.35))  # noqa: S311
+            try:
+                async with self._sessionmaker() as session:
+                    if not await turns.renew_lease(session, turn, lease_s):
                         log.warning(
                             "turn %s lost its lease on conversation %s", turn.turn_id, turn.conversation_id
                         )
-            except Exception:  # the next beat tries again; the turn itself goes on
+                        running.stop(StopReason.lease_lost)
+                        return
+                renewed = asyncio.get_running_loop().time()
+            except Exception:
                 log.warning("could not renew the lease of turn %s", turn.turn_id, exc_info=True)
+                if asyncio.get_running_loop().time() - renewed > lease_s:
+                    # Unrenewed past its length, the lease may be someone else's by now.
+                    running.stop(StopReason.lease_lost)
+                    return
 
-    async def shutdown(self, grace_s: float = 10.0) -> None:
-        """Let running turns finish (they are someone's reply); cancel what is left after the grace."""
-        if not self._tasks:
-            return
-        _, pending = await asyncio.wait(set(self._tasks), timeout=grace_s)
-        for task in pending:
+    async def _poll_stops(self) -> None:
+        """Stop requests made on another instance, for when no notification brings them."""
+        while True:
+            await asyncio.sleep(STOP_POLL_S)
+            if not self._running:
+                continue
+            try:
+                async with self._sessionmaker() as session:
+                    for turn_id in await turns.stops_requested(session, list(self._running)):
+                        self._stop_requested(turn_id)
+            except Exception:
+                log.warning("could not check for stop requests", exc_info=True)
+
+    async def _purge_now_and_then(self) -> None:
+        while True:
+            try:
+                async with self._sessionmaker() as session:
+                    await event_log.purge(session, utcnow() - timedelta(seconds=self._settings.events_ttl_s))
+            except Exception:
+                log.warning("could not purge old chat events", exc_info=True)
+            await asyncio.sleep(PURGE_EVERY_S)
+
+    async def drain(self, grace_s: float) -> None:
+        """Shut down cleanly (a deploy): take no new turns, let the running ones finish for
+        `grace_s`, then stop what is left — stored as interrupted, its lease released, its
+        stream ended with `server_shutdown`. Nothing stays locked."""
+        self.draining = True
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=grace_s)
+        for running in list(self._running.values()):
+            running.stop(StopReason.shutdown)
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=STORE_RETRY_S + 5)
+
+    async def close(self, grace_s: float) -> None:
+        await self.drain(grace_s)
+        for task in self._tasks | set(self._background):
             task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.gather(*self._tasks, *self._background, return_exceptions=True)
+        await self.notifier.close()
 
 
-def _usage(result: RunResultStreaming | None) -> Usage:
-    if result is None:
-        return Usage()
+def _usage(result: RunResultStreaming) -> Usage:
     return Usage.model_validate(result.context_wrapper.usage, from_attributes=True)
 
 
-def _tools(result: RunResultStreaming | None) -> list[ToolOutcome]:
+def _tools(result: RunResultStreaming) -> list[ToolOutcome]:
     """The turn's tool calls that ran, in order, from the items the SDK kept."""
-    if result is None:
-        return []
     return [
         item.output
         for item in result.new_items

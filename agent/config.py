@@ -31,5 +31,7 @@ class AgentSettings(BaseModel):
 class ChatSettings(BaseModel):
     """`CHAT_*`: running chat turns."""
 
-    lease_s: float = Field(60.0, gt=0, description="a running turn's hold on its conversation")
+    # Short, and renewed every few seconds: after a crash the conversation is free again this soon.
+    lease_s: float = Field(10.0, gt=0, description="a running turn's hold on its conversation")
     turn_timeout_s: float = Field(300.0, gt=0, description="the longest a turn may take")
+    events_ttl_s: float = Field(3600.0, gt=0, description="how long a finished turn's events stay")

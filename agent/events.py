@@ -103,12 +103,14 @@ class MessageCompleted(BaseModel):
 
 
 class TurnDone(BaseModel):
-    """Last event of a turn that succeeded: its usage and every audit row it wrote."""
+    """Last event of a turn that succeeded (or was stopped: `stopped`): its usage and every audit
+    row it wrote."""
 
     type: Literal["done"] = Field("done", exclude=True)
     conversation_id: uuid.UUID
     usage: Usage
     actions: list[ActionPublic]
+    stopped: bool = False
 
 
 class TurnFailed(BaseModel):

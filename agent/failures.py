@@ -6,6 +6,10 @@ import logging
 import httpx2
 import openai
 from agents.exceptions import MaxTurnsExceeded, ModelBehaviorError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from agent.errors import LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +22,9 @@ class TurnErrorCode(enum.StrEnum):
     model_error = "model_error"  # any other refusal of the provider
     max_turns_exceeded = "max_turns_exceeded"  # more model calls than AGENT_MAX_TURNS
     turn_timeout = "turn_timeout"  # the turn ran past CHAT_TURN_TIMEOUT_S
-    interrupted = "interrupted"  # the instance running the turn stopped before it finished
+    interrupted = "interrupted"  # the turn's instance died, or another one took the conversation over
+    server_shutdown = "server_shutdown"  # the instance was shut down (a deploy) before the turn ended
+    storage_unavailable = "storage_unavailable"  # the outcome could not be stored: no `done` is sent
     internal_error = "internal_error"
     # Raised by the model's transport when it replays a recording (the `replay` package).
     replay_error = "replay_error"
@@ -68,6 +74,10 @@ def classify(exc: BaseException, *, deadline_expired: bool = False) -> TurnFailu
             return TurnFailure(
                 TurnErrorCode.model_invalid_response, "the model's reply was cut off or malformed"
             )
+        case LeaseLost():
+            return TurnFailure(TurnErrorCode.interrupted, "another instance took this conversation over")
+        case DBAPIError() | PoolTimeout() | ConnectionError():
+            return TurnFailure(TurnErrorCode.storage_unavailable, "the reply could not be stored; try again")
         case MaxTurnsExceeded():
             return TurnFailure(TurnErrorCode.max_turns_exceeded, "the request needed more steps than allowed")
     log.error("chat turn failed", exc_info=exc)

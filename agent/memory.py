@@ -4,9 +4,11 @@ to one user's conversation. (The SDK calls it a session; here "session" is a dat
 The SDK keeps history in its own item format (Responses input items, also for Chat Completions),
 so tool calls and their outputs go back to the model exactly as they happened.
 
-A turn's database work is kept to a few short transactions: the history is loaded with the
-lease (see `agent.turns`), and the items the SDK adds during the turn are held here and written
-with the turn's outcome, success or failure, in one transaction (`pending`).
+History is written step by step: the SDK adds the user's message, then each tool call with its
+output, then the reply, and each of those is committed at once — if the instance dies mid-turn,
+the next turn's model still sees what was done. A write is refused once the turn no longer holds
+its conversation's lease (another instance took over), so a stale turn never adds to a history
+that has moved on.
 """
 
 import uuid
@@ -19,7 +21,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agent.errors import LeaseLost
 from db.models import Conversation, ConversationItem
+
+Item = dict[str, Any]
 
 
 def _owned(user_id: uuid.UUID, conversation_id: uuid.UUID) -> Any:
@@ -33,13 +38,35 @@ def _owned(user_id: uuid.UUID, conversation_id: uuid.UUID) -> Any:
 
 async def load_history(
     session: AsyncSession, *, user_id: uuid.UUID, conversation_id: uuid.UUID, limit: int | None
-) -> list[dict[str, Any]]:
+) -> list[Item]:
     """The newest `limit` items, oldest first: one indexed query, whatever the history's length."""
     stmt = _owned(user_id, conversation_id).order_by(col(ConversationItem.id).desc())
     if limit is not None:
         stmt = stmt.limit(limit)
     rows = (await session.exec(stmt)).all()
     return [row.item for row in reversed(rows)]
+
+
+async def append_items(
+    session: AsyncSession,
+    *,
+    conversation_id: uuid.UUID,
+    turn_id: uuid.UUID,
+    lease_token: uuid.UUID,
+    items: list[Item],
+) -> None:
+    """Add a turn's items to the history, in the caller's transaction, if the turn still holds
+    the conversation's lease (the row lock keeps a takeover from slipping in between)."""
+    held = (
+        select(Conversation.id)
+        .where(col(Conversation.id) == conversation_id, col(Conversation.lease_token) == lease_token)
+        .with_for_update()
+    )
+    if (await session.exec(held)).first() is None:
+        raise LeaseLost("another turn took this conversation over")
+    session.add_all(
+        ConversationItem(conversation_id=conversation_id, turn_id=turn_id, item=item) for item in items
+    )
 
 
 class ConversationMemory:
@@ -50,8 +77,9 @@ class ConversationMemory:
         user_id: uuid.UUID,
         conversation_id: uuid.UUID,
         turn_id: uuid.UUID,
+        lease_token: uuid.UUID,
         limit: int | None,
-        history: list[dict[str, Any]] | None = None,
+        history: list[Item] | None = None,
     ) -> None:
         self.session_id = str(conversation_id)
         self.session_settings: SessionSettings | None = SessionSettings(limit=limit)
@@ -60,8 +88,9 @@ class ConversationMemory:
         self._user_id = user_id
         self._conversation_id = conversation_id
         self._turn_id = turn_id
-        self._history = history  # preloaded; None reads the database
-        self.pending: list[dict[str, Any]] = []  # added this turn, not yet written
+        self._lease_token = lease_token
+        self._history = history  # preloaded with the lease; None reads the database
+        self.added: list[Item] = []  # this turn's items, as written
 
     async def get_items(self, limit: int | None = None) -> list[TResponseInputItem]:
         limit = limit if limit is not None else self._limit
@@ -70,23 +99,29 @@ class ConversationMemory:
                 self._history = await load_history(
                     session, user_id=self._user_id, conversation_id=self._conversation_id, limit=limit
                 )
-        items = self._history + self.pending
+        items = self._history + self.added
         # Stored as the SDK gave them: JSON objects of the Responses input item shapes.
         return cast(list[TResponseInputItem], paired(items[-limit:] if limit is not None else items))
 
     async def add_items(self, items: list[TResponseInputItem]) -> None:
-        self.pending.extend(cast(list[dict[str, Any]], items))
+        await self.write(cast(list[Item], items))
 
-    def rows(self) -> list[ConversationItem]:
-        """The pending items as rows of this turn, to be written with its outcome."""
-        return [
-            ConversationItem(conversation_id=self._conversation_id, turn_id=self._turn_id, item=item)
-            for item in self.pending
-        ]
+    async def write(self, items: list[Item]) -> None:
+        """Commit `items` to the history now (raises LeaseLost when the turn lost its lease)."""
+        if not items:
+            return
+        async with self._sessionmaker() as session:
+            await append_items(
+                session,
+                conversation_id=self._conversation_id,
+                turn_id=self._turn_id,
+                lease_token=self._lease_token,
+                items=items,
+            )
+            await session.commit()
+        self.added.extend(items)
 
     async def pop_item(self) -> TResponseInputItem | None:
-        if self.pending:
-            return cast(TResponseInputItem, self.pending.pop())
         async with self._sessionmaker() as session:
             stmt = (
                 _owned(self._user_id, self._conversation_id)
@@ -98,12 +133,11 @@ class ConversationMemory:
                 return None
             await session.delete(row)
             await session.commit()
-        self._history = None
+        self._history, self.added = None, []
         return cast(TResponseInputItem, row.item)
 
     async def clear_session(self) -> None:
-        self.pending.clear()
-        self._history = []
+        self._history, self.added = [], []
         async with self._sessionmaker() as session:
             owned = select(Conversation.id).where(Conversation.owned(self._conversation_id, self._user_id))
             await session.exec(
@@ -112,16 +146,34 @@ class ConversationMemory:
             await session.commit()
 
 
-def paired(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Drop tool calls and tool outputs whose partner is not in the window.
+def assistant_item(text: str) -> Item:
+    """A reply as a history item, in the shape the SDK stores the model's messages."""
+    return {
+        "type": "message",
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+    }
 
-    A window cut can separate an output from its call, and a turn that failed mid-way can leave a
-    call without its output; providers reject either, so neither reaches the model."""
+
+def paired(items: list[Item]) -> list[Item]:
+    """What can be sent to a model: no tool call without its output, no output without its call,
+    and no reasoning item without the item it preceded.
+
+    A window cut can separate an output from its call, and a turn that was stopped or failed
+    mid-way can leave a call without its output; reasoning models (the gpt-5 family) return
+    reasoning items before their calls and messages, and the Responses API rejects a reasoning
+    item sent back alone. Providers reject each of these, so none reaches the model."""
     calls = {i.get("call_id") for i in items if i.get("type") == "function_call"}
     outputs = {i.get("call_id") for i in items if i.get("type") == "function_call_output"}
-    return [
-        item
-        for item in items
-        if not (item.get("type") == "function_call" and item.get("call_id") not in outputs)
+    keep = [
+        not (item.get("type") == "function_call" and item.get("call_id") not in outputs)
         and not (item.get("type") == "function_call_output" and item.get("call_id") not in calls)
+        for item in items
     ]
+    # From the end, so that a reasoning item sees whether the item after it stays.
+    for index in reversed(range(len(items))):
+        if items[index].get("type") == "reasoning":
+            after = index + 1
+            keep[index] = after < len(items) and keep[after] and items[after].get("type") != "reasoning"
+    return [item for item, kept in zip(items, keep, strict=True) if kept]

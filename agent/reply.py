@@ -4,7 +4,7 @@ import uuid
 
 from pydantic import BaseModel
 
-from agent.chat import RunningTurn
+from agent.chat import TurnStream
 from agent.events import MessageCompleted, TurnDone, TurnFailed, Usage
 from agent.failures import TurnErrorCode, TurnFailure
 from tools.schemas import ActionPublic
@@ -22,7 +22,7 @@ class ChatReply(BaseModel):
     usage: Usage
 
 
-async def collect_reply(turn: RunningTurn) -> ChatReply:
+async def collect_reply(turn: TurnStream) -> ChatReply:
     """The turn's reply once it is done; raises TurnFailure if it failed."""
     message: MessageCompleted | None = None
     async for numbered in turn.events():

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.conversations import get_conversation
 from agent.events import Usage
+from agent.memory import assistant_item
 from agent.turns import TITLE_CHARS, UserMessage, title_of
 from db.models import ActionStatus, ChatTurn, Conversation, ConversationItem, TurnStatus
 from db.types import utcnow
@@ -144,11 +145,5 @@ def _items(turn: TranscriptTurn, seq: int) -> list[dict[str, Any]]:
             {"type": "function_call_output", "call_id": call_id, "output": json.dumps(output)},
         ]
     if turn.reply is not None:
-        items.append(
-            {
-                "type": "message",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": turn.reply, "annotations": []}],
-            }
-        )
+        items.append(assistant_item(turn.reply))
     return items

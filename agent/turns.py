@@ -1,23 +1,26 @@
-"""Turn bookkeeping in the database: the lease that serialises a conversation's turns, and the
-turn rows. Each function is one short transaction; none is held while the model thinks."""
+"""Turn bookkeeping in the database: the lease that serialises a conversation's turns, the turn
+rows, and the requests made of a running turn. Each function is one short transaction; none is
+held while the model thinks."""
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
-from sqlalchemy import case, func, update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agent.errors import ConversationBusy
-from agent.events import Usage
+from agent.errors import ConversationBusy, NoRunningTurn
+from agent.event_log import stored
+from agent.events import TurnEvent, Usage
 from agent.failures import TurnErrorCode, TurnFailure
-from agent.memory import load_history
-from db.limits import MESSAGE_MAX
-from db.models import ChatTurn, Conversation, ConversationItem, TurnStatus
+from agent.memory import Item, append_items, load_history
+from agent.notifier import STOPS, notify
+from db.limits import CLIENT_ID_MAX, MESSAGE_MAX
+from db.models import ChatTurn, Conversation, TurnStatus
 from db.types import utcnow
 from tools.errors import NotFound, UnknownUser
 from tools.schemas import no_nul
@@ -29,6 +32,16 @@ UserMessage = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MESSAGE_MAX),
     AfterValidator(no_nul),
 ]
+# A client's own id: for a message (its idempotency key) or a conversation (a chat frontend's id).
+ClientId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=CLIENT_ID_MAX),
+    AfterValidator(no_nul),
+]
+
+
+class DuplicateKey(Exception):
+    """Another request with the same idempotency key stored its turn first."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +51,7 @@ class StartedTurn:
     assistant_message_id: uuid.UUID
     seq: int
     lease_token: uuid.UUID
-    history: list[dict[str, Any]]  # the newest items before this turn, in the SDK's format
+    history: list[Item]  # the newest items before this turn, in the SDK's format
 
 
 async def start_turn(
@@ -49,15 +62,22 @@ async def start_turn(
     message: str,
     lease_s: float,
     history_limit: int | None,
+    client_id: str | None = None,
+    client_message_id: str | None = None,
 ) -> StartedTurn:
-    """Take the conversation's lease (creating the conversation if none is given), store the
-    user's message and load the history, in one transaction. Raises NotFound for an unknown or
-    foreign conversation, ConversationBusy while another turn holds an unexpired lease."""
+    """Take the conversation's lease (creating the conversation if none is given, or none has
+    this client id yet), store the user's message and load the history, in one transaction.
+
+    Raises NotFound for an unknown or foreign conversation, ConversationBusy while another turn
+    holds an unexpired lease, DuplicateKey when the idempotency key was stored meanwhile."""
     now, token = utcnow(), uuid.uuid4()
     expires = now + timedelta(seconds=lease_s)
+    if conversation_id is None and client_id is not None:
+        conversation_id = await _by_client_id(session, user_id, client_id)
     if conversation_id is None:
         conversation = Conversation(
             user_id=user_id,
+            client_id=client_id,
             title=title_of(message),
             turn_count=1,
             message_count=1,
@@ -69,9 +89,12 @@ async def start_turn(
         session.add(conversation)
         try:
             await session.flush()  # no ORM relationship orders the two inserts: the parent goes first
-        except IntegrityError as exc:  # the foreign key says it: the token's user is gone
+        except IntegrityError as exc:
             await session.rollback()
-            raise UnknownUser("invalid or expired token") from exc
+            if client_id is not None and await _by_client_id(session, user_id, client_id):
+                # The same chat's first message, twice at once: the other one created it.
+                raise ConversationBusy("this conversation is still answering the previous message") from exc
+            raise UnknownUser("invalid or expired token") from exc  # the user row is gone
         conversation_id, seq, history = conversation.id, 1, []
     else:
         seq = await _take_lease(session, user_id, conversation_id, token, now, expires)
@@ -79,11 +102,25 @@ async def start_turn(
             session, user_id=user_id, conversation_id=conversation_id, limit=history_limit
         )
     turn = ChatTurn(
-        conversation_id=conversation_id, user_id=user_id, seq=seq, user_message=message, created_at=now
+        conversation_id=conversation_id,
+        user_id=user_id,
+        seq=seq,
+        user_message=message,
+        client_message_id=client_message_id,
+        created_at=now,
     )
     session.add(turn)
-    await session.commit()
+    try:
+        await session.commit()
+    except IntegrityError as exc:  # the unique (user, key) index: a repeat got there first
+        await session.rollback()
+        raise DuplicateKey(client_message_id) from exc
     return StartedTurn(conversation_id, turn.id, turn.assistant_message_id, seq, token, history)
+
+
+async def _by_client_id(session: AsyncSession, user_id: uuid.UUID, client_id: str) -> uuid.UUID | None:
+    stmt = select(Conversation.id).where(Conversation.user_id == user_id, Conversation.client_id == client_id)
+    return (await session.exec(stmt)).first()
 
 
 async def _take_lease(
@@ -108,7 +145,8 @@ async def _take_lease(
     )
     seq = (await session.exec(stmt)).scalar_one_or_none()
     if seq is not None:
-        # A turn whose instance died holding an expired lease never finished: say so.
+        # A turn whose instance died holding an expired lease never finished: say so. The steps it
+        # committed are in the history already.
         await session.exec(
             update(ChatTurn)
             .where(
@@ -129,6 +167,12 @@ async def _take_lease(
     raise ConversationBusy("this conversation is still answering the previous message; try again shortly")
 
 
+async def keyed_turn(session: AsyncSession, user_id: uuid.UUID, key: str) -> ChatTurn | None:
+    """The user's turn stored under this idempotency key, if any."""
+    stmt = select(ChatTurn).where(ChatTurn.user_id == user_id, ChatTurn.client_message_id == key)
+    return (await session.exec(stmt)).first()
+
+
 async def renew_lease(session: AsyncSession, turn: StartedTurn, lease_s: float) -> bool:
     """Extend our lease; False when it is no longer ours (it expired and another turn took it)."""
     stmt = (
@@ -147,21 +191,31 @@ async def finish_turn(
     session: AsyncSession,
     turn: StartedTurn,
     *,
+    status: TurnStatus,
     reply: str | None,
     usage: Usage,
     model: str | None,
-    items: list[ConversationItem],
     error: TurnFailure | None = None,
+    items: list[Item] | None = None,
+    events: list[TurnEvent] | None = None,
 ) -> None:
-    """Store the turn's history items and outcome, add the usage to the conversation's totals and
-    release the lease: one transaction."""
+    """Store the turn's outcome with its last history items and events, add its usage to the
+    conversation's totals and release the lease: one transaction, and only while the lease is
+    ours (LeaseLost otherwise: a turn that was taken over writes nothing)."""
     now = utcnow()
-    session.add_all(items)
+    await append_items(
+        session,
+        conversation_id=turn.conversation_id,
+        turn_id=turn.turn_id,
+        lease_token=turn.lease_token,
+        items=items or [],
+    )
+    session.add_all(stored(turn.conversation_id, turn.turn_id, event) for event in events or [])
     await session.exec(
         update(ChatTurn)
         .where(col(ChatTurn.id) == turn.turn_id)
         .values(
-            status=TurnStatus.failed if error else TurnStatus.completed,
+            status=status,
             assistant_message=reply,
             error_code=error.code if error else None,
             error_message=error.message if error else None,
@@ -172,23 +226,76 @@ async def finish_turn(
     )
     await session.exec(
         update(Conversation)
-        .where(col(Conversation.id) == turn.conversation_id)
+        .where(
+            col(Conversation.id) == turn.conversation_id, col(Conversation.lease_token) == turn.lease_token
+        )
         .values(
             input_tokens=Conversation.input_tokens + usage.input_tokens,
             output_tokens=Conversation.output_tokens + usage.output_tokens,
             total_tokens=Conversation.total_tokens + usage.total_tokens,
             message_count=Conversation.message_count + (1 if reply is not None else 0),
             updated_at=now,
-            # Only our own lease is released: a lease that expired and was taken over stays.
-            lease_token=func.nullif(Conversation.lease_token, turn.lease_token),
-            lease_expires_at=_keep_unless_ours(turn.lease_token),
+            lease_token=None,
+            lease_expires_at=None,
         )
     )
     await session.commit()
 
 
-def _keep_unless_ours(token: uuid.UUID) -> Any:
-    return case((col(Conversation.lease_token) == token, None), else_=Conversation.lease_expires_at)
+async def request_stop(session: AsyncSession, *, user_id: uuid.UUID, conversation_id: uuid.UUID) -> uuid.UUID:
+    """Ask the conversation's running turn to stop, wherever it runs; its id. NotFound for a
+    conversation not the caller's, NoRunningTurn when nothing is running."""
+    now = utcnow()
+    running = (
+        select(ChatTurn.id)
+        .join(Conversation, col(Conversation.id) == ChatTurn.conversation_id)
+        .where(
+            Conversation.owned(conversation_id, user_id),
+            ~Conversation.lease_free(now),
+            col(ChatTurn.status) == TurnStatus.running,
+        )
+    )
+    turn_id = (await session.exec(running)).first()
+    if turn_id is None:
+        if (
+            await session.exec(select(Conversation.id).where(Conversation.owned(conversation_id, user_id)))
+        ).first():
+            raise NoRunningTurn("this conversation is not answering anything")
+        raise NotFound(f"conversation {conversation_id} not found")
+    await session.exec(
+        update(ChatTurn)
+        .where(col(ChatTurn.id) == turn_id)
+        .values(stop_requested_at=func.coalesce(ChatTurn.stop_requested_at, now))
+    )
+    await notify(session, STOPS, turn_id)
+    await session.commit()
+    return turn_id
+
+
+async def stops_requested(session: AsyncSession, turn_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these turns were asked to stop (for when notifications do not arrive)."""
+    stmt = select(ChatTurn.id).where(
+        col(ChatTurn.id).in_(turn_ids), col(ChatTurn.stop_requested_at).is_not(None)
+    )
+    return set((await session.exec(stmt)).all())
+
+
+async def latest_turn(
+    session: AsyncSession, *, user_id: uuid.UUID, conversation_id: uuid.UUID
+) -> tuple[ChatTurn | None, bool]:
+    """The conversation's newest turn and whether it is running now (a live lease). NotFound for
+    a conversation not the caller's."""
+    conversation = (
+        await session.exec(select(Conversation).where(Conversation.owned(conversation_id, user_id)))
+    ).first()
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} not found")
+    stmt = (
+        select(ChatTurn).where(ChatTurn.conversation_id == conversation_id).order_by(col(ChatTurn.seq).desc())
+    )
+    turn = (await session.exec(stmt)).first()
+    alive = conversation.lease_expires_at is not None and conversation.lease_expires_at > utcnow()
+    return turn, bool(turn is not None and turn.status == TurnStatus.running and alive)
 
 
 def title_of(message: str) -> str:

@@ -20,7 +20,7 @@ from backend.observability import RequestContextMiddleware, configure_logging
 from backend.routes import actions, agent_tasks, auth, chat, compat, conversations, health, tasks, web
 from backend.security import TokenService
 from backend.settings import Settings
-from db.engine import create_engine, create_sessionmaker
+from db.engine import create_engine, create_sessionmaker, listen_dsn
 
 DESCRIPTION = """
 Chat-agent backend for a todo app. Every endpoint under `/api` except `/api/auth/register`,
@@ -62,13 +62,17 @@ def create_app(
             agent=settings.agent,
             chat=settings.chat,
             history_max_items=settings.history_max_items,
+            listen_dsn=listen_dsn(settings.listen_database_url or settings.database_url),
             clock=clock,
             observers=observers,
         )
+        await app.state.chat.open()
+        # Called by the server on SIGTERM, before it stops taking connections (`backend.serve`).
+        app.state.before_shutdown = lambda: app.state.chat.drain(settings.shutdown_grace_s)
         try:
             yield
         finally:
-            await app.state.chat.shutdown()
+            await app.state.chat.close(settings.shutdown_grace_s)
             await chat_model.aclose()
             await engine.dispose()
 

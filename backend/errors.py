@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agent.errors import ShuttingDown
 from agent.failures import TurnErrorCode, TurnFailure
 from tools.errors import Conflict, DomainError, InvalidCredentials, InvalidInput, NotFound, UnknownUser
 
@@ -37,6 +38,8 @@ TURN_STATUS: dict[TurnErrorCode, int] = {
     TurnErrorCode.max_turns_exceeded: 500,
     TurnErrorCode.turn_timeout: 504,
     TurnErrorCode.interrupted: 503,
+    TurnErrorCode.server_shutdown: 503,
+    TurnErrorCode.storage_unavailable: 503,
     TurnErrorCode.internal_error: 500,
     TurnErrorCode.replay_error: 502,
     TurnErrorCode.replay_mismatch: 502,
@@ -100,6 +103,11 @@ async def _turn_failure(_: Request, exc: Exception) -> JSONResponse:
     return error_response(TURN_STATUS[exc.code], exc.code, exc.message)
 
 
+async def _shutting_down(_: Request, exc: Exception) -> JSONResponse:
+    # Another instance takes the request: the client retries shortly, the balancer routes it away.
+    return error_response(503, "shutting_down", str(exc), headers={"Retry-After": "2"})
+
+
 async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return error_response(exc.status, exc.code, exc.message, headers=exc.headers)
@@ -128,6 +136,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(TurnFailure, _turn_failure)
+    app.add_exception_handler(ShuttingDown, _shutting_down)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_exception)

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
+    # A direct (not pooled) connection for LISTEN/NOTIFY; default: DATABASE_URL.
+    listen_database_url: str | None = None
     db: PoolSettings = PoolSettings()
     jwt: JwtSettings = JwtSettings()
     access_token_expire_minutes: int = Field(60, ge=1)
@@ -43,6 +45,8 @@ class Settings(BaseSettings):
     agent: AgentSettings = AgentSettings()
     chat: ChatSettings = ChatSettings()
     history_max_items: int = Field(50, ge=2)
+    # On SIGTERM (a deploy): how long running turns may finish before they are stopped.
+    shutdown_grace_s: float = Field(20.0, ge=0)
 
     @model_validator(mode="after")
     def _check_secret(self) -> "Settings":

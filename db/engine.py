@@ -44,6 +44,17 @@ def normalize_url(raw: str) -> URL:
     return url
 
 
+def listen_dsn(raw: str) -> str | None:
+    """A plain PostgreSQL DSN for a direct asyncpg connection (LISTEN); None for SQLite."""
+    url = normalize_url(raw)
+    if url.drivername != "postgresql+asyncpg":
+        return None
+    query = dict(url.query)
+    if "ssl" in query:
+        query["sslmode"] = query.pop("ssl")
+    return url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
+
+
 def is_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite"
 

@@ -1,22 +1,21 @@
 """`POST /api/chat`: one user message in, the agent's reply out (SSE stream or JSON)."""
 
 import uuid
-from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from fastapi import APIRouter, Header
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from agent.chat import RunningTurn
 from agent.reply import ChatReply, collect_reply
-from agent.turns import UserMessage
+from agent.turns import ClientId, UserMessage
 from backend.deps import ChatDep, CurrentUserId, RequestIdDep, SessionDep, TimezoneDep
 from backend.errors import ErrorResponse
 from backend.openapi import event_stream_content, event_table
+from backend.sse import KEEPALIVE_S, event_stream
+from tools.errors import InvalidInput
 
 router = APIRouter(tags=["chat"])
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-KEEPALIVE_S = 15
+_client_id: TypeAdapter[str] = TypeAdapter(ClientId)
 
 PROTOCOL = f"""Send one message; the reply streams back as Server-Sent Events (`stream: true`, the
 default), each `data:` a JSON object and each `id:` unique and increasing within the conversation:
@@ -27,7 +26,13 @@ Comments (`: ping`) keep the connection alive every {KEEPALIVE_S} s. With `strea
 answer is one JSON object, `{{conversation_id, message: {{id, content}}, actions, usage}}`, and a
 failed turn is an HTTP error with its code. Without `conversation_id` a new conversation starts.
 `X-Timezone` (IANA name, default UTC) sets the user's "today". A conversation answers one message
-at a time: 409 `conversation_busy` otherwise."""
+at a time: 409 `conversation_busy` otherwise.
+
+Send once: with an idempotency key (`client_message_id`, or the `Idempotency-Key` header), a
+repeated request does not run the turn again — it gets the first one's stream, replayed from its
+start and then live, or its JSON reply; the same key with another message is 422
+`idempotency_key_reused`. A stream that broke off is picked up again with
+`GET /api/conversations/{{id}}/stream`."""
 
 
 class ChatRequest(BaseModel):
@@ -36,6 +41,9 @@ class ChatRequest(BaseModel):
     message: UserMessage
     conversation_id: uuid.UUID | None = Field(None, description="Omit to start a new conversation.")
     stream: bool = True
+    client_message_id: ClientId | None = Field(
+        None, description="The client's key for this message: a repeat is answered, not run again."
+    )
 
 
 @router.post(
@@ -47,6 +55,7 @@ class ChatRequest(BaseModel):
         409: {"model": ErrorResponse},
         422: {"model": ErrorResponse},
         502: {"model": ErrorResponse},
+        503: {"model": ErrorResponse},
         504: {"model": ErrorResponse},
     },
 )
@@ -57,6 +66,7 @@ async def chat(
     service: ChatDep,
     timezone: TimezoneDep,
     request_id: RequestIdDep,
+    idempotency_key: Annotated[str | None, Header()] = None,
 ) -> ChatReply:
     turn = await service.start(
         session,
@@ -65,12 +75,22 @@ async def chat(
         message=body.message,
         timezone=timezone,
         request_id=request_id,
+        client_message_id=_key(body.client_message_id, idempotency_key),
     )
     if body.stream:
-        return EventSourceResponse(sse(turn), ping=KEEPALIVE_S, headers=SSE_HEADERS)  # type: ignore[return-value]
+        return event_stream(turn)  # type: ignore[return-value]
     return await collect_reply(turn)
 
 
-async def sse(turn: RunningTurn) -> AsyncIterator[ServerSentEvent]:
-    async for numbered in turn.events():
-        yield ServerSentEvent(data=numbered.event.model_dump_json(), event=numbered.name, id=str(numbered.id))
+def _key(in_body: str | None, in_header: str | None) -> str | None:
+    """The message's idempotency key, from the body or the header (not two different ones)."""
+    if in_header is not None:
+        try:
+            in_header = _client_id.validate_python(in_header)
+        except ValidationError as exc:
+            errors = [{**error, "loc": ("Idempotency-Key", *error["loc"])} for error in exc.errors()]
+            raise InvalidInput.from_errors(errors) from exc
+    if in_body and in_header and in_body != in_header:
+        message = "client_message_id and Idempotency-Key differ"
+        raise InvalidInput(message, [{"field": "client_message_id", "message": message}])
+    return in_body or in_header

@@ -3,14 +3,17 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
+from sse_starlette import EventSourceResponse
 
 from agent import conversations, transcripts
 from agent.conversations import ConversationDetail, ConversationPage
 from agent.providers import provider_of
 from agent.transcripts import Transcript
-from backend.deps import CurrentUser, SessionDep, SettingsDep
+from backend.deps import ChatDep, CurrentUser, CurrentUserId, SessionDep, SettingsDep
 from backend.errors import ErrorResponse
+from backend.openapi import event_stream_content
+from backend.sse import event_stream
 from tools.audit import list_actions
 from tools.schemas import ActionPage, ActionQuery
 
@@ -82,3 +85,47 @@ async def import_conversation(
     conversation_id = await transcripts.import_transcript(session, user_id=user.id, transcript=body)
     response.headers["Location"] = f"{router.prefix}/{conversation_id}"
     return await conversations.get_conversation(session, user_id=user.id, conversation_id=conversation_id)
+
+
+@router.get(
+    "/{conversation_id}/stream",
+    responses={
+        200: {"content": event_stream_content(), "description": "The events after the given id, then live."},
+        204: {"description": "No turn is running and nothing follows the id."},
+    },
+)
+async def resume_conversation_stream(
+    conversation_id: uuid.UUID,
+    session: SessionDep,
+    user_id: CurrentUserId,
+    service: ChatDep,
+    last_event_id: Annotated[int | None, Header(ge=0)] = None,
+    after: Annotated[
+        int | None, Query(ge=0, description="The last event id seen (as Last-Event-ID).")
+    ] = None,
+) -> EventSourceResponse:
+    """Pick a chat stream up again — after a reload, a network change, on any instance: the events
+    after `Last-Event-ID` (or `after`), then the running turn's live events until it ends. Without
+    an id, from the start of the current (or last) turn."""
+    stream = await service.resume(
+        session,
+        user_id=user_id,
+        conversation_id=conversation_id,
+        after=last_event_id if last_event_id is not None else after,
+    )
+    if stream is None:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)  # type: ignore[return-value]
+    return event_stream(stream)
+
+
+@router.post(
+    "/{conversation_id}/stop", status_code=status.HTTP_202_ACCEPTED, responses={409: {"model": ErrorResponse}}
+)
+async def stop_conversation(
+    conversation_id: uuid.UUID, session: SessionDep, user_id: CurrentUserId, service: ChatDep
+) -> Response:
+    """Stop the conversation's running turn, wherever it runs (within a second). It keeps the
+    reply written so far and every tool call that finished; its stream ends with `done`
+    carrying `"stopped": true`. 409 `no_running_turn` when nothing is running."""
+    await service.stop(session, user_id=user_id, conversation_id=conversation_id)
+    return Response(status_code=status.HTTP_202_ACCEPTED)

@@ -37,7 +37,7 @@ async def test_parallel_tool_calls_in_one_response(database_url: str) -> None:
 async def test_keepalive_comments_while_the_model_is_quiet(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("backend.routes.chat.KEEPALIVE_S", 0.05)
+    monkeypatch.setattr("backend.sse.KEEPALIVE_S", 0.05)
 
     async def slow(_call: object) -> list:
         await asyncio.sleep(0.3)

@@ -9,7 +9,7 @@ from sqlalchemy import event
 from agent.events import Usage
 from agent.memory import ConversationMemory, load_history, paired
 from agent.turns import finish_turn, start_turn
-from db.models import ConversationItem
+from db.models import TurnStatus
 from tests.chat import chat_app
 from tests.factories import AuthedUser
 from tests.provider import call, text
@@ -77,11 +77,10 @@ async def _conversation(app: FastAPI, user_id: uuid.UUID, items: list[dict]) -> 
         turn = await start_turn(
             session, user_id=user_id, conversation_id=None, message="hello", lease_s=60, history_limit=10
         )
-    rows = [
-        ConversationItem(conversation_id=turn.conversation_id, turn_id=turn.turn_id, item=i) for i in items
-    ]
     async with app.state.sessionmaker() as session:
-        await finish_turn(session, turn, reply="ok", usage=Usage(), model="m", items=rows)
+        await finish_turn(
+            session, turn, status=TurnStatus.completed, reply="ok", usage=Usage(), model="m", items=items
+        )
     return turn.conversation_id, turn.turn_id
 
 
@@ -94,7 +93,12 @@ async def test_a_window_starting_with_an_orphan_output_drops_it(app: FastAPI, al
     ]
     conversation_id, turn_id = await _conversation(app, alice.uuid, items)
     memory = ConversationMemory(
-        app.state.sessionmaker, user_id=alice.uuid, conversation_id=conversation_id, turn_id=turn_id, limit=3
+        app.state.sessionmaker,
+        user_id=alice.uuid,
+        conversation_id=conversation_id,
+        turn_id=turn_id,
+        lease_token=uuid.uuid4(),
+        limit=3,
     )
     window = await memory.get_items()
     assert window == [{"role": "assistant", "content": "done"}, {"role": "user", "content": "next"}]
@@ -129,12 +133,18 @@ async def test_history_of_another_user_is_invisible(app: FastAPI, alice: AuthedU
         user_id=bob.uuid,
         conversation_id=conversation_id,
         turn_id=uuid.uuid4(),
+        lease_token=uuid.uuid4(),
         limit=50,
     )
     assert await as_bob.get_items() == []
     assert await as_bob.pop_item() is None
     await as_bob.clear_session()
     as_alice = ConversationMemory(
-        app.state.sessionmaker, user_id=alice.uuid, conversation_id=conversation_id, turn_id=turn_id, limit=50
+        app.state.sessionmaker,
+        user_id=alice.uuid,
+        conversation_id=conversation_id,
+        turn_id=turn_id,
+        lease_token=uuid.uuid4(),
+        limit=50,
     )
     assert (await as_alice.get_items())[0]["content"] == "my secret plan"

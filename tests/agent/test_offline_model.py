@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from agent.chat import ChatService
 from agent.config import AgentSettings, ChatSettings
-from agent.events import MessageCompleted, ToolCalled, TurnDone
+from agent.events import ConversationStarted, MessageCompleted, ToolCalled, TurnDone
 from agent.offline.dates import find_date
 from agent.providers import LlmSettings, OpenAISettings, build_model
 from tests.factories import AuthedUser
@@ -43,8 +43,9 @@ class Chat:
                 timezone=self.zone,
                 request_id=None,
             )
-        self.conversation_id = turn.started.conversation_id
         events = [numbered.event async for numbered in turn.events()]
+        assert isinstance(events[0], ConversationStarted)
+        self.conversation_id = events[0].conversation_id
         assert isinstance(events[-1], TurnDone), events[-1]
         reply = next(e.content for e in events if isinstance(e, MessageCompleted))
         return [e for e in events if isinstance(e, ToolCalled)], reply

@@ -8,10 +8,10 @@ from fastapi import FastAPI
 from sqlalchemy import update
 from sqlmodel import col
 
-from agent.errors import ConversationBusy
+from agent.errors import ConversationBusy, LeaseLost
 from agent.events import Usage
 from agent.turns import StartedTurn, finish_turn, renew_lease, start_turn
-from db.models import Conversation
+from db.models import ChatTurn, Conversation, TurnStatus
 from db.types import utcnow
 from tests.factories import AuthedUser
 from tools.errors import NotFound, UnknownUser
@@ -50,7 +50,7 @@ async def _expire(app: FastAPI, turn: StartedTurn) -> None:
 
 async def _finish(app: FastAPI, turn: StartedTurn) -> None:
     async with app.state.sessionmaker() as session:
-        await finish_turn(session, turn, reply="done", usage=Usage(), model="m", items=[])
+        await finish_turn(session, turn, status=TurnStatus.completed, reply="done", usage=Usage(), model="m")
 
 
 async def test_a_held_lease_refuses_a_second_turn(app: FastAPI, alice: AuthedUser, bob: AuthedUser) -> None:
@@ -83,8 +83,14 @@ async def test_finishing_releases_only_its_own_lease(app: FastAPI, alice: Authed
     first = await _start(app, alice)
     await _expire(app, first)
     second = await _start(app, alice, first.conversation_id)
-    await _finish(app, first)  # the dead turn's instance comes back and finishes late
+    with pytest.raises(LeaseLost):  # the dead turn's instance comes back and finishes late: refused
+        await _finish(app, first)
     assert (await _lease(app, second))[0] == second.lease_token, "the takeover keeps its lease"
+    async with app.state.sessionmaker() as session:
+        late = await session.get(ChatTurn, first.turn_id)
+        assert late is not None and (late.status, late.assistant_message) == ("failed", None), (
+            "nothing written"
+        )
     with pytest.raises(ConversationBusy):
         await _start(app, alice, first.conversation_id)
     await _finish(app, second)

@@ -1,0 +1,156 @@
+"""The event log: every event of a turn's stream, kept in PostgreSQL while the turn runs, so a
+client can pick the stream up again — after a reload, on another instance — from the last id it
+saw. The running turn appends in batches (at most FLUSH_S late, and at once at every tool result);
+its last events are written with its outcome (`agent.turns.finish_turn`). Events of finished
+turns are purged after CHAT_EVENTS_TTL_S: the turns, history and audit rows are the lasting record.
+"""
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from agent.events import (
+    EVENTS_PER_TURN,
+    ChatEvent,
+    ConversationStarted,
+    MessageCompleted,
+    ToolCalled,
+    ToolResult,
+    TurnDone,
+    TurnEvent,
+    TurnFailed,
+    Usage,
+    chat_event_adapter,
+)
+from agent.failures import TurnErrorCode
+from agent.notifier import EVENTS, notify
+from db.models import ChatTurn, StoredEvent, TurnStatus
+from tools.schemas import ActionPublic
+
+log = logging.getLogger(__name__)
+FLUSH_S = 0.1
+
+
+def stored(conversation_id: uuid.UUID, turn_id: uuid.UUID, event: TurnEvent) -> StoredEvent:
+    return StoredEvent(
+        conversation_id=conversation_id,
+        id=event.id,
+        turn_id=turn_id,
+        type=event.name,
+        data=event.event.model_dump(mode="json"),
+    )
+
+
+def loaded(row: StoredEvent) -> TurnEvent:
+    return TurnEvent(row.id, chat_event_adapter.validate_python({"type": row.type, **row.data}))
+
+
+async def events_after(session: AsyncSession, conversation_id: uuid.UUID, after: int) -> list[TurnEvent]:
+    stmt = (
+        select(StoredEvent)
+        .where(col(StoredEvent.conversation_id) == conversation_id, col(StoredEvent.id) > after)
+        .order_by(col(StoredEvent.id))
+    )
+    return [loaded(row) for row in (await session.exec(stmt)).all()]
+
+
+async def purge(session: AsyncSession, before: datetime) -> int:
+    """Forget the events of finished turns written before `before`."""
+    finished = select(ChatTurn.id).where(col(ChatTurn.status) != TurnStatus.running)
+    result = await session.exec(
+        delete(StoredEvent).where(
+            col(StoredEvent.created_at) < before, col(StoredEvent.turn_id).in_(finished)
+        )
+    )
+    await session.commit()
+    return int(result.rowcount)
+
+
+class EventWriter:
+    """Appends one running turn's events to the log, in batches, and announces them."""
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], conversation_id: uuid.UUID, turn_id: uuid.UUID
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._conversation_id = conversation_id
+        self._turn_id = turn_id
+        self._pending: list[TurnEvent] = []
+        self._due = asyncio.Event()
+        self._closed = False
+        self._task = asyncio.create_task(self._run(), name=f"chat-events-{turn_id}")
+
+    def add(self, event: TurnEvent) -> None:
+        self._pending.append(event)
+        if isinstance(event.event, ToolResult):  # a step is done: readers elsewhere want it now
+            self._due.set()
+
+    async def close(self) -> list[TurnEvent]:
+        """Stop the batching (a batch being written is finished, never cut off); what was not
+        written yet is returned, for the caller to write with the turn's outcome."""
+        self._closed = True
+        self._due.set()
+        await self._task
+        left, self._pending = self._pending, []
+        return left
+
+    async def _run(self) -> None:
+        while not self._closed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._due.wait(), FLUSH_S)
+            self._due.clear()
+            if self._pending and not self._closed:
+                await self._flush()
+
+    async def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        try:
+            async with self._sessionmaker() as session:
+                session.add_all(stored(self._conversation_id, self._turn_id, event) for event in batch)
+                await notify(session, EVENTS, self._conversation_id)
+                await session.commit()
+        except Exception:  # the live stream goes on; readers elsewhere get these with the next batch
+            log.warning("could not write events of turn %s; retrying", self._turn_id, exc_info=True)
+            self._pending = batch + self._pending
+
+
+def replayed(turn: ChatTurn, actions: Sequence[ActionPublic]) -> list[TurnEvent]:
+    """A finished turn's stream rebuilt from what is stored of it, for when its events are gone:
+    the same kinds of events, each tool call told by its audit row."""
+    events: list[ChatEvent] = [
+        ConversationStarted(conversation_id=turn.conversation_id, user_message_id=turn.id)
+    ]
+    for action in actions:
+        call_id = f"action_{action.id}"
+        events.append(ToolCalled(call_id=call_id, name=action.tool, arguments=action.arguments))
+        events.append(ToolResult.of(call_id, action.tool, action, error=action.error or ""))
+    usage = Usage.model_validate(turn, from_attributes=True)
+    if turn.status in (TurnStatus.completed, TurnStatus.stopped):
+        events.append(
+            MessageCompleted(message_id=turn.assistant_message_id, content=turn.assistant_message or "")
+        )
+        stopped = turn.status == TurnStatus.stopped
+        events.append(
+            TurnDone(
+                conversation_id=turn.conversation_id, usage=usage, actions=list(actions), stopped=stopped
+            )
+        )
+    elif turn.status == TurnStatus.failed:
+        code = _code(turn.error_code)
+        events.append(TurnFailed(code=code, message=turn.error_message or "the turn failed"))
+    return [TurnEvent(turn.seq * EVENTS_PER_TURN + n, event) for n, event in enumerate(events, 1)]
+
+
+def _code(stored_code: str | None) -> TurnErrorCode:
+    try:
+        return TurnErrorCode(stored_code or TurnErrorCode.internal_error)
+    except ValueError:  # an imported transcript may carry any code
+        return TurnErrorCode.internal_error

@@ -1,0 +1,20 @@
+"""A turn's events as a Server-Sent Events response: each event's type is its SSE `event`, its
+JSON the `data`, its number the `id` (what a client sends back as `Last-Event-ID`)."""
+
+from collections.abc import AsyncIterator
+
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from agent.chat import TurnStream
+
+HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+KEEPALIVE_S = 15  # a comment line this often keeps proxies from closing a quiet stream
+
+
+def event_stream(turn: TurnStream) -> EventSourceResponse:
+    return EventSourceResponse(_frames(turn), ping=KEEPALIVE_S, headers=HEADERS)
+
+
+async def _frames(turn: TurnStream) -> AsyncIterator[ServerSentEvent]:
+    async for numbered in turn.events():
+        yield ServerSentEvent(data=numbered.event.model_dump_json(), event=numbered.name, id=str(numbered.id))

@@ -9,13 +9,13 @@ import pytest
 from agents import add_trace_processor, set_trace_processors
 from agents.tracing import TracingProcessor
 
-from agent.function_tools import json_schema, task_tools
+from agent.function_tools import task_tools
 from backend.app import create_app
 from tests.chat import chat_app
 from tests.conftest import asgi_client, make_settings
 from tests.factories import make_user
 from tests.provider import text
-from tools.registry import OPERATIONS
+from tools.registry import OPERATIONS, json_schema
 
 
 @pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago", None])

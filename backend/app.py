@@ -13,10 +13,11 @@ from fastapi.routing import APIRoute
 
 from agent.chat import ChatService, TurnObserver
 from agent.providers import ChatModel, build_model
-from backend import openapi
+from backend import mcp, openapi
 from backend.errors import install_error_handlers
 from backend.limits import BodyLimitMiddleware
-from backend.observability import RequestContextMiddleware, configure_logging
+from backend.logs import configure_logging
+from backend.observability import RequestContextMiddleware
 from backend.routes import actions, agent_tasks, auth, chat, compat, conversations, health, tasks, web
 from backend.security import TokenService
 from backend.settings import Settings
@@ -43,7 +44,7 @@ def create_app(
     HTTP traffic (tests put mocks there, the entry point a recorder or a replay); `observers` are
     told of every finished turn; `clock` gives the users' "now"."""
     settings = settings or Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log)
     if isinstance(model, ChatModel):
         chat_model = model
     elif model is not None:
@@ -66,7 +67,8 @@ def create_app(
             observers=observers,
         )
         try:
-            yield
+            async with mcp.running(app.state.mcp):
+                yield
         finally:
             await app.state.chat.shutdown()
             await chat_model.aclose()
@@ -81,6 +83,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.tokens = TokenService(settings.jwt, settings.access_token_expire_minutes)
+    app.state.mcp = mcp.install(app, settings.mcp, app.state.tokens, settings.jwt.issuer)
     install_error_handlers(app)
     openapi.install(app)
     if settings.cors_origins:

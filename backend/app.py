@@ -10,6 +10,7 @@ from agents import Model
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from opentelemetry.sdk.trace.export import SpanExporter
 
 from agent.chat import ChatService, TurnObserver
 from agent.providers import ChatModel, build_model
@@ -21,6 +22,11 @@ from backend.observability import RequestContextMiddleware
 from backend.routes import actions, agent_tasks, auth, chat, compat, conversations, health, tasks, web
 from backend.security import TokenService
 from backend.settings import Settings
+from backend.telemetry import genai
+from backend.telemetry import observers as telemetry_observers
+from backend.telemetry import routes as metrics
+from backend.telemetry.middleware import TelemetryMiddleware
+from backend.telemetry.providers import Telemetry, current
 from db.engine import create_engine, create_sessionmaker
 
 DESCRIPTION = """
@@ -38,11 +44,13 @@ def create_app(
     llm_transport: httpx2.AsyncBaseTransport | None = None,
     observers: Sequence[TurnObserver] = (),
     clock: Callable[[ZoneInfo], datetime] = datetime.now,
+    span_exporter: SpanExporter | None = None,
 ) -> FastAPI:
     """`model` replaces the configured model (a `ChatModel` to pick one per turn);
     `llm_transport` carries the configured model's
     HTTP traffic (tests put mocks there, the entry point a recorder or a replay); `observers` are
-    told of every finished turn; `clock` gives the users' "now"."""
+    told of every finished turn; `clock` gives the users' "now"; `span_exporter` receives the
+    traces (by default: OTLP to OTEL_EXPORTER_OTLP_ENDPOINT if set, else there are none)."""
     settings = settings or Settings()
     configure_logging(settings.log)
     if isinstance(model, ChatModel):
@@ -51,10 +59,15 @@ def create_app(
         chat_model = ChatModel.fixed(model)
     else:
         chat_model = build_model(settings.llm, settings.openai, llm_transport)
+    telemetry = Telemetry(settings.metrics, settings.otel, span_exporter=span_exporter)
+    genai.install()
+    telemetry_observers.count_invocations()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        telemetry_token = current.set(telemetry)  # for work the lifespan starts, like requests do
         engine = create_engine(settings.database_url, settings.db)
+        telemetry.watch_pool(engine, settings.db.pool_size + settings.db.max_overflow)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.chat = ChatService(
@@ -64,7 +77,7 @@ def create_app(
             chat=settings.chat,
             history_max_items=settings.history_max_items,
             clock=clock,
-            observers=observers,
+            observers=[*observers, telemetry_observers.TurnMetrics(telemetry.instruments)],
         )
         try:
             async with mcp.running(app.state.mcp):
@@ -73,6 +86,8 @@ def create_app(
             await app.state.chat.shutdown()
             await chat_model.aclose()
             await engine.dispose()
+            telemetry.shutdown()
+            current.reset(telemetry_token)
 
     app = FastAPI(
         title="Todo chat agent",
@@ -80,8 +95,10 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        telemetry=telemetry.fastapi(),
     )
     app.state.settings = settings
+    app.state.telemetry = telemetry
     app.state.tokens = TokenService(settings.jwt, settings.access_token_expire_minutes)
     app.state.mcp = mcp.install(app, settings.mcp, app.state.tokens, settings.jwt.issuer)
     install_error_handlers(app)
@@ -97,8 +114,11 @@ def create_app(
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(TelemetryMiddleware, telemetry=telemetry)  # outermost: sees every response
     for module in (health, auth, tasks, agent_tasks, actions, chat, conversations, compat, web):
         app.include_router(module.router)
+    if settings.metrics.enabled:
+        app.include_router(metrics.router)
     return app
 
 

@@ -27,7 +27,7 @@ from backend.telemetry import observers as telemetry_observers
 from backend.telemetry import routes as metrics
 from backend.telemetry.middleware import TelemetryMiddleware
 from backend.telemetry.providers import Telemetry, current
-from db.engine import create_engine, create_sessionmaker
+from db.engine import create_engine, create_sessionmaker, is_sqlite
 
 DESCRIPTION = """
 Chat-agent backend for a todo app. Every endpoint under `/api` except `/api/auth/register`,
@@ -67,7 +67,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         telemetry_token = current.set(telemetry)  # for work the lifespan starts, like requests do
         engine = create_engine(settings.database_url, settings.db)
-        telemetry.watch_pool(engine, settings.db.pool_size + settings.db.max_overflow)
+        limit = None if is_sqlite(engine.url) else settings.db.pool_size + settings.db.max_overflow
+        telemetry.watch_pool(engine, limit)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.chat = ChatService(

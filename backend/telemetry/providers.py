@@ -53,7 +53,7 @@ class Telemetry:
         meter = self.meter_provider.get_meter(SCOPE)
         self.instruments = Instruments.on(meter)
         self._engine: AsyncEngine | None = None
-        self._pool_limit = 0
+        self._pool_limit: int | None = None
         meter.create_observable_up_down_counter(
             "db.client.connection.count", [self._connections], "{connection}", "Pooled connections, by state."
         )
@@ -82,8 +82,9 @@ class Telemetry:
             "exclude": _unobserved,
         }
 
-    def watch_pool(self, engine: AsyncEngine, limit: int) -> None:
-        """Report the engine's pool: connections used and idle, and `limit`, the most it opens."""
+    def watch_pool(self, engine: AsyncEngine, limit: int | None) -> None:
+        """Report the engine's pool: connections used and idle, and `limit`, the most it opens
+        (where the pool settings apply: not to SQLite)."""
         self._engine, self._pool_limit = engine, limit
 
     def shutdown(self) -> None:
@@ -94,7 +95,7 @@ class Telemetry:
 
     def _pool(self) -> QueuePool | None:
         pool = self._engine.pool if self._engine is not None else None
-        return pool if isinstance(pool, QueuePool) else None  # SQLite files pool nothing worth watching
+        return pool if isinstance(pool, QueuePool) else None  # other pools keep no counts
 
     def _connections(self, _: CallbackOptions) -> Iterable[Observation]:
         if (pool := self._pool()) is not None:
@@ -102,7 +103,7 @@ class Telemetry:
             yield Observation(pool.checkedin(), {"db.client.connection.state": "idle"})
 
     def _connections_max(self, _: CallbackOptions) -> Iterable[Observation]:
-        if self._pool() is not None:
+        if self._pool() is not None and self._pool_limit is not None:
             yield Observation(self._pool_limit)
 
 

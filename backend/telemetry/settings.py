@@ -1,6 +1,6 @@
 """The telemetry settings groups (`METRICS_*`, `OTEL_*`), each default stated here once."""
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, SecretStr, field_validator
 
 
 class MetricsSettings(BaseModel):
@@ -9,6 +9,11 @@ class MetricsSettings(BaseModel):
     enabled: bool = True
     # When set, a scrape must send `Authorization: Bearer <token>`.
     token: SecretStr | None = None
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return value or None  # `METRICS_TOKEN=` as .env.example has it: no token, not an empty one
 
 
 class OtelSettings(BaseModel):

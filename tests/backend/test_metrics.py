@@ -132,6 +132,11 @@ async def test_the_metrics_token_guards_the_endpoint(database_url: str) -> None:
         assert "http_server_rejections_total" in await scrape(chat, Authorization="Bearer scrape-me")
 
 
+async def test_an_empty_token_is_no_token(database_url: str) -> None:
+    async with chat_app(database_url, metrics={"token": ""}) as chat:
+        assert "http_server_rejections_total" in await scrape(chat)
+
+
 async def test_metrics_can_be_switched_off(database_url: str) -> None:
     async with chat_app(database_url, metrics={"enabled": False}) as chat:
         assert (await chat.client.get("/metrics")).status_code == 404

@@ -33,7 +33,7 @@ from agent.config import CommaSeparated
 from backend.observability import request_id_var
 from backend.security import ExternalIdentity, TokenService
 from db.models import ActionSource
-from tools.accounts import get_or_create_external_user
+from tools.accounts import UserPublic, get_or_create_external_user, get_user
 from tools.audit import INTERNAL_ERROR, Origin
 from tools.errors import DomainError
 from tools.registry import OPERATIONS, invoke, json_schema
@@ -87,15 +87,16 @@ class BearerUsers(TokenVerifier):
             identity = await self._tokens.verify(token)
         except jwt.PyJWTError:
             return None  # the transport answers 401 with the metadata's address
-        if isinstance(identity, ExternalIdentity):
-            async with self._sessions()() as session:
-                user = await get_or_create_external_user(
+        async with self._sessions()() as session:
+            if isinstance(identity, ExternalIdentity):
+                user: UserPublic | None = await get_or_create_external_user(
                     session, subject=identity.subject, email=identity.email, name=identity.name
                 )
-            user_id = user.id
-        else:
-            user_id = identity.user_id
-        return AccessToken(token=token, client_id=str(user_id), scopes=[], subject=str(user_id))
+            else:  # a token can outlive its user, as for the REST API's CurrentUser
+                user = await get_user(session, identity.user_id)
+        if user is None:
+            return None
+        return AccessToken(token=token, client_id=str(user.id), scopes=[], subject=str(user.id))
 
 
 class TaskServer(MCPServer):

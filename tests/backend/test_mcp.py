@@ -120,7 +120,7 @@ def expired_token(user: AuthedUser) -> str:
     return jwt.encode({"sub": user.id, "iat": now - 7200, "exp": now - 3600}, JWT_SECRET, algorithm="HS256")
 
 
-@pytest.mark.parametrize("token", ["none", "garbage", "expired", "other-key"])
+@pytest.mark.parametrize("token", ["none", "garbage", "expired", "other-key", "orphaned"])
 async def test_without_a_valid_token_401_points_at_the_metadata(
     app: FastAPI, alice: AuthedUser, token: str
 ) -> None:
@@ -129,6 +129,7 @@ async def test_without_a_valid_token_401_points_at_the_metadata(
         "garbage": "not-a-jwt",
         "expired": expired_token(alice),
         "other-key": jwt.encode({"sub": alice.id, "iat": 1, "exp": 2**32}, "x" * 64, algorithm="HS256"),
+        "orphaned": app.state.tokens.issue(uuid.uuid4()),  # valid, but its user is gone
     }[token]
     headers = {"Accept": "application/json, text/event-stream"}
     if bearer:

@@ -25,7 +25,9 @@ class AgentSettings(BaseModel):
     # The SDK calls each model call a "turn"; here a turn is a user message and its reply, so
     # the field says steps (the variable keeps its published name, AGENT_MAX_TURNS).
     max_steps: int = Field(10, ge=1, validation_alias=AliasChoices("max_turns", "max_steps"))
-    tracing: bool = False  # export the SDK's traces to OpenAI's trace ingestion
+    # Record the SDK's spans for the service's own metrics and traces (model calls, tool calls).
+    # They go only to the processors the app installs: never to OpenAI's trace ingestion.
+    tracing: bool = True
 
 
 class ChatSettings(BaseModel):

@@ -19,7 +19,7 @@ from agent.events import ToolResult
 from tools.audit import INTERNAL_ERROR
 from tools.errors import DomainError
 from tools.operations import Operation
-from tools.registry import OPERATIONS, invoke
+from tools.registry import OPERATIONS, invoke, json_schema
 from tools.schemas import ActionPublic
 
 log = logging.getLogger(__name__)
@@ -83,31 +83,3 @@ def _output(value: BaseModel | None, error: Exception | None, name: str) -> Any:
         return {"error": error.message}
     log.error("tool %s failed", name, exc_info=error)
     return {"error": INTERNAL_ERROR}
-
-
-def json_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema with `$ref`s inlined and titles dropped: what small servers accept."""
-    schema = model.model_json_schema()
-    definitions = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, list):
-            return [resolve(v) for v in node]
-        if not isinstance(node, dict):
-            return node
-        if "$ref" in node:  # keep the field's own default and description beside the definition
-            target = definitions[node["$ref"].rsplit("/", 1)[-1]]
-            node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
-        return {
-            k: ({name: resolve(p) for name, p in v.items()} if k == "properties" else resolve(v))
-            for k, v in node.items()
-            if k != "title"  # the keyword; a property named "title" lives under "properties"
-        }
-
-    resolved: dict[str, Any] = resolve(schema)
-    required = resolved.get("required", [])
-    # Required first: update_task reads as (task_id, title?, ...), as the contract states it.
-    resolved["properties"] = dict(
-        sorted(resolved["properties"].items(), key=lambda kv: kv[0] not in required)
-    )
-    return resolved

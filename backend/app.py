@@ -10,17 +10,24 @@ from agents import Model
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from opentelemetry.sdk.trace.export import SpanExporter
 
 from agent.chat import ChatService, TurnObserver
 from agent.providers import ChatModel, build_model
-from backend import openapi
+from backend import mcp, openapi
 from backend.errors import install_error_handlers
 from backend.limits import BodyLimitMiddleware
-from backend.observability import RequestContextMiddleware, configure_logging
+from backend.logs import configure_logging
+from backend.observability import RequestContextMiddleware
 from backend.routes import actions, agent_tasks, auth, chat, compat, conversations, health, tasks, web
 from backend.security import TokenService
 from backend.settings import Settings
-from db.engine import create_engine, create_sessionmaker, listen_dsn
+from backend.telemetry import genai
+from backend.telemetry import observers as telemetry_observers
+from backend.telemetry import routes as metrics
+from backend.telemetry.middleware import TelemetryMiddleware
+from backend.telemetry.providers import Telemetry, current
+from db.engine import create_engine, create_sessionmaker, is_sqlite, listen_dsn
 
 DESCRIPTION = """
 Chat-agent backend for a todo app. Every endpoint under `/api` except `/api/auth/register`,
@@ -37,23 +44,31 @@ def create_app(
     llm_transport: httpx2.AsyncBaseTransport | None = None,
     observers: Sequence[TurnObserver] = (),
     clock: Callable[[ZoneInfo], datetime] = datetime.now,
+    span_exporter: SpanExporter | None = None,
 ) -> FastAPI:
     """`model` replaces the configured model (a `ChatModel` to pick one per turn);
     `llm_transport` carries the configured model's
     HTTP traffic (tests put mocks there, the entry point a recorder or a replay); `observers` are
-    told of every finished turn; `clock` gives the users' "now"."""
+    told of every finished turn; `clock` gives the users' "now"; `span_exporter` receives the
+    traces (by default: OTLP to OTEL_EXPORTER_OTLP_ENDPOINT if set, else there are none)."""
     settings = settings or Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log)
     if isinstance(model, ChatModel):
         chat_model = model
     elif model is not None:
         chat_model = ChatModel.fixed(model)
     else:
         chat_model = build_model(settings.llm, settings.openai, llm_transport)
+    telemetry = Telemetry(settings.metrics, settings.otel, span_exporter=span_exporter)
+    genai.install()
+    telemetry_observers.count_invocations()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        telemetry_token = current.set(telemetry)  # for work the lifespan starts, like requests do
         engine = create_engine(settings.database_url, settings.db)
+        limit = None if is_sqlite(engine.url) else settings.db.pool_size + settings.db.max_overflow
+        telemetry.watch_pool(engine, limit)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.chat = ChatService(
@@ -64,17 +79,20 @@ def create_app(
             history_max_items=settings.history_max_items,
             listen_dsn=listen_dsn(settings.listen_database_url or settings.database_url),
             clock=clock,
-            observers=observers,
+            observers=[*observers, telemetry_observers.TurnMetrics(telemetry.instruments)],
         )
         await app.state.chat.open()
         # Called by the server on SIGTERM, before it stops taking connections (`backend.serve`).
         app.state.before_shutdown = lambda: app.state.chat.drain(settings.shutdown_grace_s)
         try:
-            yield
+            async with mcp.running(app.state.mcp):
+                yield
         finally:
             await app.state.chat.close(settings.shutdown_grace_s)
             await chat_model.aclose()
             await engine.dispose()
+            telemetry.shutdown()
+            current.reset(telemetry_token)
 
     app = FastAPI(
         title="Todo chat agent",
@@ -82,9 +100,12 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        telemetry=telemetry.fastapi(),
     )
     app.state.settings = settings
+    app.state.telemetry = telemetry
     app.state.tokens = TokenService(settings.jwt, settings.access_token_expire_minutes)
+    app.state.mcp = mcp.install(app, settings.mcp, app.state.tokens, settings.jwt.issuer)
     install_error_handlers(app)
     openapi.install(app)
     if settings.cors_origins:
@@ -98,8 +119,11 @@ def create_app(
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(TelemetryMiddleware, telemetry=telemetry)  # outermost: sees every response
     for module in (health, auth, tasks, agent_tasks, actions, chat, conversations, compat, web):
         app.include_router(module.router)
+    if settings.metrics.enabled:
+        app.include_router(metrics.router)
     return app
 
 

@@ -1,8 +1,9 @@
 """Request ids, access logs and the last-resort 500 handler.
 
 One pure-ASGI middleware (so streaming responses pass through untouched) accepts or generates
-`X-Request-ID`, echoes it, puts it on every log line of the request, and turns an unhandled
-exception into the standard JSON 500 body without a stack trace reaching the client.
+`X-Request-ID`, echoes it, puts it in context for every log line of the request (`backend.logs`),
+and turns an unhandled exception into the standard JSON 500 body without a stack trace reaching
+the client.
 """
 
 import logging
@@ -10,7 +11,6 @@ import re
 import uuid
 from contextvars import ContextVar
 from time import perf_counter
-from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,31 +21,6 @@ log = logging.getLogger("backend.access")
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 # Accepted from clients only if it is short and cannot forge log lines.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-
-
-_base_record_factory = logging.getLogRecordFactory()
-
-
-def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
-    record = _base_record_factory(*args, **kwargs)
-    record.request_id = request_id_var.get()
-    return record
-
-
-def configure_logging(level: str) -> None:
-    """Stamp every log record with the request id and print them with it; safe to call repeatedly."""
-    logging.setLogRecordFactory(_record_with_request_id)
-    root = logging.getLogger()
-    if not any(getattr(h, "name", None) == "todo-app" for h in root.handlers):
-        handler = logging.StreamHandler()
-        handler.name = "todo-app"
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
-        )
-        root.addHandler(handler)
-    root.setLevel(level.upper())
-    for chatty in ("httpx", "httpx2", "httpcore", "httpcore2"):  # one line per model call is noise
-        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 class RequestContextMiddleware:

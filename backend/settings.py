@@ -4,7 +4,7 @@ Settings are grouped by the layer that uses them, and each group is defined in t
 its defaults (`db.engine.PoolSettings`, `backend.security.JwtSettings`, `agent.config`...), so a
 default is written once. The environment names stay flat: the first word of a variable names its
 group (`DB_POOL_SIZE` is `db.pool_size`, `LLM_MODEL` is `llm.model`); variables without a group
-(`DATABASE_URL`, `LOG_LEVEL`, ...) are fields of their own.
+(`DATABASE_URL`, `MAX_BODY_BYTES`, ...) are fields of their own.
 """
 
 from typing import Literal
@@ -15,7 +15,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.config import AgentSettings, ChatSettings, CommaSeparated
 from agent.providers import LlmSettings, OpenAISettings
+from backend.logs import LogSettings
+from backend.mcp import McpSettings
 from backend.security import JwtSettings, WeakSecretError
+from backend.telemetry.settings import MetricsSettings, OtelSettings
 from db.engine import DEFAULT_DATABASE_URL, PoolSettings
 
 
@@ -36,7 +39,7 @@ class Settings(BaseSettings):
     jwt: JwtSettings = JwtSettings()
     access_token_expire_minutes: int = Field(60, ge=1)
     cors_origins: CommaSeparated = Field(default_factory=list)
-    log_level: str = "INFO"
+    log: LogSettings = LogSettings()
     max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
 
     # The chat agent. No provider and no key: the built-in offline (rule-based) model.
@@ -47,6 +50,11 @@ class Settings(BaseSettings):
     history_max_items: int = Field(50, ge=2)
     # On SIGTERM (a deploy): how long running turns may finish before they are stopped.
     shutdown_grace_s: float = Field(20.0, ge=0)
+
+    # The other doors: MCP over the same tools, Prometheus metrics, OpenTelemetry traces.
+    mcp: McpSettings = McpSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    otel: OtelSettings = OtelSettings()
 
     @model_validator(mode="after")
     def _check_secret(self) -> "Settings":

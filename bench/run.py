@@ -27,12 +27,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import select
 
-from agent.function_tools import json_schema
 from agent.instructions import RULES
 from db.engine import create_engine, create_sessionmaker, normalize_url
 from db.migrate import upgrade
 from db.models import ChatTurn, ConversationItem
-from tools.registry import OPERATIONS
+from tools.registry import OPERATIONS, json_schema
 from wire.server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

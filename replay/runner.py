@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from agent.providers import LlmSettings, OpenAISettings
 from backend.app import create_app
+from backend.logs import LogSettings
 from backend.security import JwtSettings
 from backend.settings import Settings
 from db.migrate import upgrade
@@ -253,7 +254,7 @@ async def _in_process_app(
             database_url=url,
             environment="test",
             jwt=JwtSettings(secret=SecretStr(uuid.uuid4().hex * 2)),
-            log_level="ERROR",
+            log=LogSettings(level="ERROR"),
             llm=LlmSettings(provider="openai", api=cassette.api, model=cassette.model, max_retries=0),
             openai=OpenAISettings(api_key=SecretStr("replay")),
         )

@@ -10,6 +10,7 @@ from typing import Any, Literal
 import httpx2
 from agents import Model
 from fastapi import FastAPI
+from opentelemetry.sdk.trace.export import SpanExporter
 
 from backend.app import create_app
 from tests.conftest import asgi_client, make_settings
@@ -61,15 +62,20 @@ class Chat:
 
 @asynccontextmanager
 async def chat_app(
-    database_url: str, *steps: Step, api: Api = "responses", model: Model | None = None, **settings: Any
+    database_url: str,
+    *steps: Step,
+    api: Api = "responses",
+    model: Model | None = None,
+    span_exporter: SpanExporter | None = None,
+    **settings: Any,
 ) -> AsyncIterator[Chat]:
     """The app with its model at an OpenAI-compatible provider answering `steps` (or `model`, an
-    SDK model in process, where HTTP is not the point)."""
+    SDK model in process, where HTTP is not the point); its traces go to `span_exporter`."""
     provider = ScriptedProvider(*steps)
     llm = {"provider": "openai", "api": api, "model": "gpt-test", "max_retries": 0, **settings.pop("llm", {})}
     config = make_settings(
         database_url, llm=llm, openai={"api_key": "sk-test", "base_url": BASE_URL}, **settings
     )
-    app = create_app(config, model=model, llm_transport=provider.transport())
+    app = create_app(config, model=model, llm_transport=provider.transport(), span_exporter=span_exporter)
     async with app.router.lifespan_context(app), asgi_client(app) as client:
         yield Chat(app, client, await make_user(app), provider)

@@ -68,7 +68,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "environment": "test",
-        "log_level": "WARNING",
+        "log": {"level": "WARNING"},
         **overrides,
     }
     values["jwt"] = {"secret": JWT_SECRET, **values.get("jwt", {})}

@@ -1,21 +1,19 @@
-"""The agent as the model sees it: instructions with the user's date, the five tool schemas, and
-nothing sent anywhere else (tracing stays off unless configured)."""
+"""The agent as the model sees it: instructions with the user's date and the five tool schemas
+(where its traces go is `tests/backend/test_tracing.py`'s business)."""
 
 import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from agents import add_trace_processor, set_trace_processors
-from agents.tracing import TracingProcessor
 
-from agent.function_tools import json_schema, task_tools
+from agent.function_tools import task_tools
 from backend.app import create_app
 from tests.chat import chat_app
 from tests.conftest import asgi_client, make_settings
 from tests.factories import make_user
 from tests.provider import text
-from tools.registry import OPERATIONS
+from tools.registry import OPERATIONS, json_schema
 
 
 @pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago", None])
@@ -67,40 +65,6 @@ def test_the_five_tools_and_their_contract() -> None:
         "default": "medium",
         "description": "low, medium or high.",
     }
-
-
-class Spy(TracingProcessor):
-    def __init__(self) -> None:
-        self.seen: list[object] = []
-
-    def on_trace_start(self, trace: object) -> None:
-        self.seen.append(trace)
-
-    def on_trace_end(self, trace: object) -> None:
-        self.seen.append(trace)
-
-    def on_span_start(self, span: object) -> None:
-        self.seen.append(span)
-
-    def on_span_end(self, span: object) -> None:
-        self.seen.append(span)
-
-    def shutdown(self) -> None:
-        pass
-
-    def force_flush(self) -> None:
-        pass
-
-
-async def test_no_traces_unless_configured(database_url: str) -> None:
-    spy = Spy()
-    add_trace_processor(spy)
-    try:
-        async with chat_app(database_url, text("ok")) as chat:
-            await chat.events("hi")
-    finally:
-        set_trace_processors([])  # the processor list is process-wide: leave it as found
-    assert spy.seen == []
 
 
 async def test_the_offline_model_is_told_the_users_today(database_url: str) -> None:

@@ -14,6 +14,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import FastAPI
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
 from backend.app import create_app
 from tests.conftest import asgi_client, make_settings
@@ -146,3 +148,20 @@ async def test_local_tokens_still_work(idp_app: FastAPI, idp_client: httpx2.Asyn
 async def test_without_jwks_external_tokens_are_refused(client: httpx2.AsyncClient) -> None:
     response = await client.get("/api/auth/me", headers=bearer(idp_token("someone")))
     assert response.status_code == 401
+
+
+async def test_an_external_identity_over_mcp(idp_app: FastAPI, idp_client: httpx2.AsyncClient) -> None:
+    """The MCP server takes the same tokens: the subject's local user acts, created on first sight."""
+    sub = f"user_{uuid.uuid4().hex[:8]}"
+    headers = bearer(idp_token(sub))
+    transport = httpx2.ASGITransport(app=idp_app)
+    async with (
+        httpx2.AsyncClient(transport=transport, headers=headers) as http,
+        Client(streamable_http_client("http://testserver/mcp", http_client=http)) as mcp,
+    ):
+        result = await mcp.call_tool("create_task", {"title": "via MCP"})
+    assert not result.is_error, result.content
+    tasks = (await idp_client.get("/api/tasks", headers=headers)).json()
+    assert [t["title"] for t in tasks["items"]] == ["via MCP"]
+    metadata = await idp_client.get("/.well-known/oauth-protected-resource/mcp")
+    assert metadata.json()["authorization_servers"] == [ISSUER]

@@ -19,10 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _curl_block() -> str:
+    """Every block marked as curl examples, in order: later ones use what earlier ones set."""
     readme = (ROOT / "README.md").read_text()
-    match = re.search(r"<!-- curl-examples -->\s*```bash\n(.*?)```", readme, re.S)
-    assert match, "README lost its curl examples"
-    return match.group(1)
+    blocks = re.findall(r"<!-- curl-examples -->\s*```bash\n(.*?)```", readme, re.S)
+    assert len(blocks) == 2, "README lost its curl examples (the API's and MCP's)"
+    return "\n".join(blocks)
 
 
 @pytest.fixture
@@ -78,6 +79,8 @@ def test_curl_examples_work_as_written(server: int) -> None:
     assert '"name":"create_task"' in out and "Call the dentist" in out
     assert '"content":"Updated \\"Call the dentist\\": marked as done."' in out, "the JSON-mode chat"
     assert '"status":"completed"' in out, "the conversation's turns"
+    assert '"inputSchema"' in out and '"name":"delete_task"' in out, "MCP's tools/list"
+    assert '"isError":false' in out and '"structuredContent":{"items":[' in out, "MCP's tools/call"
     assert '"error":{' not in out and "event: error" not in out, out
 
 

@@ -69,6 +69,12 @@ def test_the_environment_names_map_to_the_groups(monkeypatch: pytest.MonkeyPatch
         "CHAT_LEASE_S": "12",
         "HISTORY_MAX_ITEMS": "9",
         "CORS_ORIGINS": "https://a.example, https://b.example",
+        "LOG_LEVEL": "debug",
+        "LOG_FORMAT": "json",
+        "METRICS_TOKEN": "scrape",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318",
+        "OTEL_GENAI_CAPTURE_CONTENT": "true",
+        "MCP_ALLOWED_HOSTS": "tasks.example, tasks.example:*",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
@@ -81,6 +87,9 @@ def test_the_environment_names_map_to_the_groups(monkeypatch: pytest.MonkeyPatch
     )
     assert (s.agent.max_steps, s.chat.lease_s, s.history_max_items) == (7, 12.0, 9)
     assert s.cors_origins == ["https://a.example", "https://b.example"]
+    assert (s.log.level, s.log.format, s.metrics.token.get_secret_value()) == ("debug", "json", "scrape")
+    assert (s.otel.exporter_otlp_endpoint, s.otel.genai_capture_content) == ("http://collector:4318", True)
+    assert s.mcp.allowed_hosts == ["tasks.example", "tasks.example:*"]
 
 
 def test_defaults() -> None:

@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from agent.providers import LlmSettings, OpenAISettings
 from backend.app import create_app
+from backend.logs import LogSettings
 from backend.security import JwtSettings
 from backend.settings import Settings
 from db.migrate import upgrade
@@ -130,7 +131,7 @@ async def record(directory: Path) -> list[Path]:
                 database_url=url,
                 environment="test",
                 jwt=JwtSettings(secret=SecretStr("r" * 48)),
-                log_level="ERROR",
+                log=LogSettings(level="ERROR"),
                 llm=LlmSettings(
                     provider="openai",
                     api=api,

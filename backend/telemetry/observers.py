@@ -1,0 +1,35 @@
+"""Counted where the work is recorded: turns as the chat service stores them, tool invocations as
+their audit rows are written (whichever door they came through: REST, agent routes, chat, MCP)."""
+
+from typing import Any
+
+from sqlalchemy import event
+
+from agent.chat import FinishedTurn
+from backend.telemetry.instruments import Instruments
+from backend.telemetry.providers import current
+from db.models import Action
+
+
+class TurnMetrics:
+    """A `TurnObserver`: every finished turn, by outcome (`completed` or the code it failed with)."""
+
+    def __init__(self, instruments: Instruments) -> None:
+        self._instruments = instruments
+
+    async def turn_finished(self, turn: FinishedTurn) -> None:
+        outcome = "completed" if turn.error is None else str(turn.error.code)
+        self._instruments.turns.add(1, {"outcome": outcome})
+
+
+def count_invocations() -> None:
+    """Count each audit row as one invocation (installed once per process; see `current`)."""
+    if not event.contains(Action, "after_insert", _counted):
+        event.listen(Action, "after_insert", _counted)
+
+
+def _counted(_mapper: Any, _connection: Any, action: Action) -> None:
+    telemetry = current.get()
+    if telemetry is not None:
+        labels = {"tool": action.tool, "source": action.source.value, "status": action.status.value}
+        telemetry.instruments.tool_invocations.add(1, labels)

@@ -52,6 +52,7 @@ from agent.instructions import instructions
 from agent.memory import ConversationMemory, assistant_item
 from agent.notifier import Notifier
 from agent.providers import ChatModel, model_name
+from agent.retry import retrying
 from agent.stream import translate
 from agent.turns import DuplicateKey, StartedTurn
 from db.models import Action, ChatTurn, TurnStatus
@@ -494,35 +495,30 @@ class ChatService:
     ) -> TurnFailure | None:
         """Store the outcome, retrying a while if the database is in trouble. None once stored;
         else why not (the turn then says so instead of `done`, and its lease runs out)."""
-        deadline = asyncio.get_running_loop().time() + STORE_RETRY_S
-        delay = 0.2
-        while True:
-            try:
-                async with self._sessionmaker() as session:
-                    await turns.finish_turn(
-                        session,
-                        turn,
-                        status=outcome.status,
-                        reply=outcome.reply,
-                        usage=outcome.usage,
-                        model=outcome.model,
-                        error=outcome.error,
-                        items=outcome.items,
-                        events=events,
-                    )
-                return None
-            except LeaseLost:
-                log.warning("turn %s lost its lease before it could store its outcome", turn.turn_id)
-                return TurnFailure(TurnErrorCode.interrupted, "another instance took this conversation over")
-            except Exception:
-                if asyncio.get_running_loop().time() + delay > deadline:
-                    log.exception("could not store the outcome of turn %s", turn.turn_id)
-                    return TurnFailure(
-                        TurnErrorCode.storage_unavailable, "the reply could not be stored; try again"
-                    )
-                log.warning("storing turn %s failed; retrying", turn.turn_id, exc_info=True)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+
+        async def attempt() -> None:
+            async with self._sessionmaker() as session:
+                await turns.finish_turn(
+                    session,
+                    turn,
+                    status=outcome.status,
+                    reply=outcome.reply,
+                    usage=outcome.usage,
+                    model=outcome.model,
+                    error=outcome.error,
+                    items=outcome.items,
+                    events=events,
+                )
+
+        try:
+            await retrying(attempt, f"storing turn {turn.turn_id}", within=STORE_RETRY_S)
+        except LeaseLost:
+            log.warning("turn %s lost its lease before it could store its outcome", turn.turn_id)
+            return TurnFailure(TurnErrorCode.interrupted, "another instance took this conversation over")
+        except Exception:
+            log.exception("could not store the outcome of turn %s", turn.turn_id)
+            return TurnFailure(TurnErrorCode.storage_unavailable, "the reply could not be stored; try again")
+        return None
 
     async def _keep_lease(self, running: RunningTurn) -> None:
         turn, lease_s = running.started, self._settings.lease_s

@@ -76,7 +76,7 @@ def classify(exc: BaseException, *, deadline_expired: bool = False) -> TurnFailu
             )
         case LeaseLost():
             return TurnFailure(TurnErrorCode.interrupted, "another instance took this conversation over")
-        case DBAPIError() | PoolTimeout() | ConnectionError():
+        case DBAPIError() | PoolTimeout() | OSError():
             return TurnFailure(TurnErrorCode.storage_unavailable, "the reply could not be stored; try again")
         case MaxTurnsExceeded():
             return TurnFailure(TurnErrorCode.max_turns_exceeded, "the request needed more steps than allowed")

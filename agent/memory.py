@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.errors import LeaseLost
+from agent.retry import retrying
 from db.models import Conversation, ConversationItem
 
 Item = dict[str, Any]
@@ -107,18 +108,23 @@ class ConversationMemory:
         await self.write(cast(list[Item], items))
 
     async def write(self, items: list[Item]) -> None:
-        """Commit `items` to the history now (raises LeaseLost when the turn lost its lease)."""
+        """Commit `items` to the history now, riding out a short database outage (raises
+        LeaseLost when the turn lost its lease)."""
         if not items:
             return
-        async with self._sessionmaker() as session:
-            await append_items(
-                session,
-                conversation_id=self._conversation_id,
-                turn_id=self._turn_id,
-                lease_token=self._lease_token,
-                items=items,
-            )
-            await session.commit()
+
+        async def attempt() -> None:
+            async with self._sessionmaker() as session:
+                await append_items(
+                    session,
+                    conversation_id=self._conversation_id,
+                    turn_id=self._turn_id,
+                    lease_token=self._lease_token,
+                    items=items,
+                )
+                await session.commit()
+
+        await retrying(attempt, f"writing the history of turn {self._turn_id}")
         self.added.extend(items)
 
     async def pop_item(self) -> TResponseInputItem | None:

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -132,8 +133,23 @@ async def _pool_exhausted(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_unreachable(request: Request, exc: Exception) -> JSONResponse:
+    # The connection failed, not the statement: an outage to ride out, not a bug to hide.
+    if isinstance(exc, DBAPIError) and not exc.connection_invalidated:
+        raise exc
+    log.warning("the database is unreachable: %s", exc)
+    return error_response(
+        503,
+        "database_unavailable",
+        "the database is not reachable; try again shortly",
+        headers={"Retry-After": "5"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PoolTimeout, _pool_exhausted)
+    app.add_exception_handler(DBAPIError, _database_unreachable)
+    app.add_exception_handler(ConnectionError, _database_unreachable)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(TurnFailure, _turn_failure)
     app.add_exception_handler(ShuttingDown, _shutting_down)

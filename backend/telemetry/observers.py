@@ -12,13 +12,14 @@ from db.models import Action
 
 
 class TurnMetrics:
-    """A `TurnObserver`: every finished turn, by outcome (`completed` or the code it failed with)."""
+    """A `TurnObserver`: every finished turn, by outcome (`completed`, `stopped`, or the code it
+    failed with: `interrupted` for a lost lease or a deploy, `model_timeout`, ...)."""
 
     def __init__(self, instruments: Instruments) -> None:
         self._instruments = instruments
 
     async def turn_finished(self, turn: FinishedTurn) -> None:
-        outcome = "completed" if turn.error is None else str(turn.error.code)
+        outcome = str(turn.error.code) if turn.error else "stopped" if turn.stopped else "completed"
         self._instruments.turns.add(1, {"outcome": outcome})
 
 

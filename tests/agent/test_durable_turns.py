@@ -147,6 +147,7 @@ async def test_stop_from_another_instance(database_url: str) -> None:
             rest = await read_sse(lines)
             took = asyncio.get_running_loop().time() - clock
         again = await client.post(f"{b}/api/conversations/{conversation_id}/stop", headers=headers)
+        metrics = (await client.get(f"{a}/metrics")).text
         detail = await chat.get(f"/api/conversations/{conversation_id}")
         items = await _history(chat, conversation_id)
         follow_up = await client.post(
@@ -158,6 +159,7 @@ async def test_stop_from_another_instance(database_url: str) -> None:
     assert rest[-1][0] == "done" and rest[-1][2]["stopped"] is True
     assert [a["tool"] for a in rest[-1][2]["actions"]] == ["create_task"]
     assert (again.status_code, again.json()["error"]["code"]) == (409, "no_running_turn")
+    assert 'chat_turns_total{outcome="stopped"} 1.0' in metrics, "counted as stopped, not failed"
     (turn,) = detail["turns"]
     assert turn["status"] == "stopped" and [a["tool"] for a in turn["actions"]] == ["create_task"]
     assert [i.get("type", "message") for i in items] == ["message", "function_call", "function_call_output"]

@@ -271,6 +271,7 @@ async def test_a_deploy_ends_running_turns_cleanly(database_url: str) -> None:
         await chat.app.state.chat.drain(0.2)  # what SIGTERM does, with a short grace
         events = await asyncio.wait_for(turn, 10)
         refused = await chat.reply("another")
+        readiness = await chat.client.get("/ready")
         async with chat.app.state.sessionmaker() as session:
             row = (await session.exec(select(ChatTurn).where(ChatTurn.user_id == chat.user.uuid))).first()
             conversation = (
@@ -282,6 +283,7 @@ async def test_a_deploy_ends_running_turns_cleanly(database_url: str) -> None:
     assert conversation is not None and conversation.lease_token is None, "nothing stays locked"
     assert (refused.status_code, refused.json()["error"]["code"]) == (503, "shutting_down")
     assert refused.headers["retry-after"]
+    assert (readiness.status_code, readiness.json()["error"]["code"]) == (503, "shutting_down")
 
 
 async def test_finished_events_are_purged_and_the_turn_still_replays(database_url: str) -> None:

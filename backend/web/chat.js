@@ -15,8 +15,10 @@ const SUGGESTIONS = [
   "Mark the dentist task done",
 ];
 
-// How far the running turn's stream got, per conversation. The server stores the partial reply
-// only when the turn ends, so a reload replays these events and resumes after `lastId`.
+// How far the running turn's stream got, per conversation: the events shown and the last one's
+// id. After a reload the page shows these at once and asks the server (GET .../stream with
+// Last-Event-ID) only for what follows, so no text shows twice. Without them (another tab, an
+// older turn), the server replays the turn from its start.
 const progress = {
   key: (id) => `todo.stream.${id}`,
   load(id) {

@@ -10,21 +10,20 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx2
-from playwright.async_api import Browser, ConsoleMessage, Dialog, Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from agent.offline.model import OfflineModel
 from agent.providers import ChatModel
 from backend.app import create_app
 from backend.routes.web import CONTENT_SECURITY_POLICY
 from tests.conftest import make_settings
+from tests.web.browser import Problems, screenshot, send
 from wire.server import serving
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 ZONE = "Pacific/Auckland"
 PACE_S = 0.03
 XSS_TITLE = "<img src=x onerror=alert(1)>"
@@ -55,35 +54,6 @@ def friday_afternoon_utc() -> datetime:
     now = datetime.now(UTC)
     days = (4 - now.weekday()) % 7 or 7
     return (now + timedelta(days=days)).replace(hour=14, minute=0, second=0, microsecond=0)
-
-
-class Problems:
-    """Console errors, uncaught exceptions and dialogs: none may happen during the test."""
-
-    def __init__(self, page: Page) -> None:
-        self.seen: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", lambda error: self.seen.append(f"page error: {error}"))
-        page.on("dialog", self._dialog)
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.seen.append(f"console error: {message.text}")
-
-    async def _dialog(self, dialog: Dialog) -> None:
-        self.seen.append(f"dialog: {dialog.message}")
-        await dialog.dismiss()
-
-
-async def send(page: Page, message: str) -> None:
-    composer = page.get_by_label("Message", exact=True)
-    await composer.fill(message)
-    await composer.press("Enter")
-
-
-async def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    await page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
 async def test_a_new_user_manages_tasks_by_chat(database_url: str, browser: Browser) -> None:

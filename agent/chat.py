@@ -338,14 +338,16 @@ class ChatService:
         """The conversation's stream after the event `after` (None: from the start of its current
         or last turn): what was written, then live until that turn ends. None when no turn is
         running and nothing follows. NotFound for a conversation not the caller's."""
-        turn, running = await turns.latest_turn(session, user_id=user_id, conversation_id=conversation_id)
+        turn, _ = await turns.latest_turn(session, user_id=user_id, conversation_id=conversation_id)
         if turn is None:
             return None
         if after is None:
             return await self._follow(session, turn, after=turn.seq * EVENTS_PER_TURN)
         first = await event_log.events_after(session, conversation_id, after)
-        if not first and not running:
+        if not first and turn.status != TurnStatus.running:
             return None
+        # A turn whose row still says running but whose lease ran out died with its instance: the
+        # reader tells the client so (`interrupted`) rather than leaving it waiting.
         return LoggedTurn(self._sessionmaker, self.notifier, turn, after, first)
 
     async def _follow(self, session: AsyncSession, turn: ChatTurn, after: int) -> TurnStream:

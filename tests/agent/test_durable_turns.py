@@ -333,3 +333,27 @@ async def test_a_bad_idempotency_key_is_refused(database_url: str, header: str) 
             "/api/chat", json={"message": "hi"}, headers={**chat.user.headers, "Idempotency-Key": header}
         )
     assert (response.status_code, response.json()["error"]["code"]) == (422, "validation_error")
+
+
+async def test_following_a_turn_whose_instance_died_ends_with_interrupted(database_url: str) -> None:
+    async with chat_app(database_url, text("hi")) as chat:
+        events = await chat.events("hello")
+        conversation_id = uuid.UUID(events[0][2]["conversation_id"])
+        async with chat.app.state.sessionmaker() as session:  # as a crash leaves it: running, lease gone
+            await session.exec(
+                update(ChatTurn)
+                .where(col(ChatTurn.conversation_id) == conversation_id)
+                .values(status="running")
+            )
+            await session.exec(
+                update(Conversation)
+                .where(col(Conversation.id) == conversation_id)
+                .values(lease_token=uuid.uuid4(), lease_expires_at=utcnow() - timedelta(seconds=1))
+            )
+            await session.commit()
+        url = f"/api/conversations/{conversation_id}/stream"
+        async with chat.client.sse(
+            url, headers={**chat.user.headers, "Last-Event-ID": str(events[-1][1])}
+        ) as source:
+            told = [(e.event, json.loads(e.data)) async for e in source]
+    assert told == [("error", {"code": "interrupted", "message": "the server handling this turn stopped"})]

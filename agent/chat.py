@@ -305,7 +305,11 @@ class ChatService:
         writer = event_log.EventWriter(self._sessionmaker, started.conversation_id, started.turn_id)
         running = RunningTurn(started, writer, lambda: self.notifier.wake(started.conversation_id))
         running.emit(
-            ConversationStarted(conversation_id=started.conversation_id, user_message_id=started.turn_id)
+            ConversationStarted(
+                conversation_id=started.conversation_id,
+                user_message_id=started.turn_id,
+                assistant_message_id=started.assistant_message_id,
+            )
         )
         ctx = ChatContext(
             user_id=user_id,

@@ -352,6 +352,20 @@ class ChatService:
             return None
         return LoggedTurn(self._sessionmaker, self.notifier, turn, after, first)
 
+    async def resume_running(
+        self, session: AsyncSession, *, user_id: uuid.UUID, client_id: str
+    ) -> TurnStream | None:
+        """The running turn of the caller's conversation a chat frontend calls `client_id`: from
+        its start, then live until it ends. None when there is no such conversation or nothing is
+        running in it (a finished turn is not replayed)."""
+        conversation_id = await turns.conversation_by_client_id(session, user_id, client_id)
+        if conversation_id is None:
+            return None
+        turn, running = await turns.latest_turn(session, user_id=user_id, conversation_id=conversation_id)
+        if turn is None or not running:
+            return None
+        return await self._follow(session, turn, after=turn.seq * EVENTS_PER_TURN)
+
     async def _follow(self, session: AsyncSession, turn: ChatTurn, after: int) -> TurnStream:
         first = await event_log.events_after(session, turn.conversation_id, after)
         if first or turn.status == TurnStatus.running:

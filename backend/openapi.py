@@ -110,7 +110,9 @@ def install(app: FastAPI) -> None:
                 components.update(definition.pop("$defs", {}))
                 components[event.__name__] = definition
             for chunk in CHUNKS:
-                definition = chunk.model_json_schema(mode="serialization", ref_template=REF)
+                # Validation mode: the chunks' serializer only leaves absent fields out, and the
+                # serialization schema would not see through it.
+                definition = chunk.model_json_schema(ref_template=REF)
                 components.update(definition.pop("$defs", {}))
                 components[ui_component(chunk)] = definition
             app.openapi_schema = schema

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
+from agent.failures import TurnErrorCode
 from tools.schemas import ActionPublic
 
 # An optional field's "no value": left out of the JSON and out of the JSON schema.
@@ -23,10 +24,14 @@ Absent = SkipJsonSchema[None]
 FinishReason = Literal["stop", "length", "content-filter", "tool-calls", "error", "other"]
 
 
-def _without_null_defaults(schema: dict[str, Any]) -> None:
-    for field in schema.get("properties", {}).values():
+def _as_sent(schema: dict[str, Any]) -> None:
+    """The JSON schema of what is sent: `type` always there, an absent field without a default."""
+    properties = schema.get("properties", {})
+    for field in properties.values():
         if "default" in field and field["default"] is None:
             del field["default"]
+    if "type" in properties:
+        schema["required"] = ["type", *schema.get("required", [])]
 
 
 class Wire(BaseModel):
@@ -38,7 +43,7 @@ class Wire(BaseModel):
         serialize_by_alias=True,
         frozen=True,
         extra="forbid",
-        json_schema_extra=_without_null_defaults,
+        json_schema_extra=_as_sent,
     )
 
     @model_serializer(mode="wrap")
@@ -64,7 +69,7 @@ class MessageMetadata(Wire):
     conversation_id: uuid.UUID | Absent = None
     usage: UsageMetadata | Absent = None
     stopped: Literal[True] | Absent = None
-    error_code: str | Absent = None
+    error_code: TurnErrorCode | Absent = None
 
 
 class Start(Wire):

@@ -187,7 +187,7 @@ class UiMessageStream:
         return [*chunks, ui.Finish(finish_reason="stop", message_metadata=metadata)]
 
     def _failed(self, event: TurnFailed) -> list[ui.Chunk]:
-        metadata = ui.MessageMetadata(conversation_id=self._conversation_id, error_code=event.code.value)
+        metadata = ui.MessageMetadata(conversation_id=self._conversation_id, error_code=event.code)
         return [
             *self._finish(),
             ui.Error(error_text=event.message),
@@ -203,10 +203,11 @@ def _usage(usage: Usage) -> ui.UsageMetadata:
 
 def ui_message_stream(turn: TurnStream) -> EventSourceResponse:
     """The turn as a UI message stream response: `data: <chunk>` frames, then `data: [DONE]`."""
-    return EventSourceResponse(_frames(turn), ping=KEEPALIVE_S, headers=HEADERS, sep="\n")
+    return EventSourceResponse(frames(turn), ping=KEEPALIVE_S, headers=HEADERS, sep="\n")
 
 
-async def _frames(turn: TurnStream) -> AsyncIterator[ServerSentEvent]:
+async def frames(turn: TurnStream) -> AsyncIterator[ServerSentEvent]:
+    """The turn's chunks as SSE frames, the last one `[DONE]`."""
     stream = UiMessageStream()
     async for numbered in turn.events():
         for chunk in stream.feed(numbered.event):

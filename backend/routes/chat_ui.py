@@ -80,7 +80,6 @@ class UiChatRequest(BaseModel):
     description=PROTOCOL,
     responses={
         200: {"content": ui_stream_content(), "description": "The UI message stream."},
-        404: {"model": ErrorResponse},
         409: {"model": ErrorResponse},
         503: {"model": ErrorResponse},
     },

@@ -105,7 +105,7 @@ async def chat_ui(
 
 
 @router.get(
-    "/{chat_id}/stream",
+    "/{chat_id:path}/stream",  # `:path`: a chat id may hold a slash (sent encoded)
     responses={
         200: {"content": ui_stream_content(), "description": "The running turn, from its start, then live."},
         204: {"description": "Nothing is running in this chat."},

@@ -1,14 +1,28 @@
 """`/api/chat/ui`: what `useChat`'s transport sends, what it gets back, and whose chat it is."""
 
+import asyncio
 import json
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
 import pytest
 
 from tests.chat import Chat, chat_app
 from tests.factories import AuthedUser
-from tests.provider import call, text
+from tests.provider import Step, call, text
+
+
+class Gate:
+    """A model call that waits until the test lets it answer."""
+
+    def __init__(self, answer: Step) -> None:
+        self.entered, self.release, self.answer = asyncio.Event(), asyncio.Event(), answer
+
+    async def __call__(self, _: httpx2.Request) -> Step:
+        self.entered.set()
+        await asyncio.wait_for(self.release.wait(), 30)
+        return self.answer
 
 
 def body(message: str = "hello", chat_id: str = "chat-1", **extra: Any) -> dict[str, Any]:
@@ -135,6 +149,22 @@ async def test_resume_answers_204_unless_a_turn_is_running(database_url: str) ->
         theirs = await chat.client.get("/api/chat/ui/finished/stream", headers=stranger.headers)
     assert never.status_code == finished.status_code == theirs.status_code == 204
     assert finished.text == ""
+
+
+async def test_any_chat_id_can_be_resumed(database_url: str) -> None:
+    gate = Gate(text("Later."))
+    async with chat_app(database_url, gate) as chat:
+        chat_id = "team/ops 1"  # what the transport sends percent-encoded in the path
+        turn = asyncio.create_task(post(chat, body(chat_id=chat_id)))
+        await asyncio.wait_for(gate.entered.wait(), 10)
+        resumed = asyncio.create_task(
+            chat.client.get(f"/api/chat/ui/{quote(chat_id, safe='')}/stream", headers=chat.user.headers)
+        )
+        await asyncio.sleep(0.2)
+        gate.release.set()
+        first, again = await turn, await resumed
+    assert again.status_code == 200
+    assert chunks(again) == chunks(first), "the running turn, replayed from its start"
 
 
 async def test_a_busy_chat_is_409_before_any_stream(database_url: str) -> None:

@@ -4,7 +4,7 @@
 the events come in: `start` comes first; every `text-delta` sits between its part's
 `text-start` and `text-end`; a tool's output follows its announced input, and only once; a
 `start-step`/`finish-step` pair wraps each model call — what the model wrote (text, tool calls)
-and the results of the tools it called, until it writes again; everything open is closed before
+and the results of the tools it called, the last of which ends the step; everything open is closed before
 the one `finish`, and nothing follows it. So no sequence of chat events can produce a stream the
 client library refuses (`tests/ui_conformance/` feeds it generated sequences to prove it).
 """
@@ -47,7 +47,6 @@ class UiMessageStream:
         self._ended = False
         self._conversation_id: uuid.UUID | None = None
         self._step_open = False
-        self._step_answered = False  # a tool answered in this step: the model's next words start another
         self._text_id: str | None = None
         self._texts = 0
         self._wrote_text = False
@@ -96,12 +95,11 @@ class UiMessageStream:
         return [ui.Start()]
 
     def _model_writes(self) -> list[ui.Chunk]:
-        """The model is writing: within its step, or in a new one once tools have answered."""
-        chunks = self._finish_step() if self._step_answered else []
-        if not self._step_open:
-            self._step_open = True
-            chunks.append(ui.StartStep())
-        return chunks
+        """The model is writing: within its step, or in a new one once its tools have answered."""
+        if self._step_open:
+            return []
+        self._step_open = True
+        return [ui.StartStep()]
 
     def _text(self, delta: str) -> list[ui.Chunk]:
         if not delta:
@@ -139,14 +137,15 @@ class UiMessageStream:
         elif event.call_id not in self._unanswered:  # answered already
             return []
         self._unanswered.remove(event.call_id)
-        self._step_answered = True
         if event.status == "ok":
             output: ui.Chunk = ui.ToolOutputAvailable(tool_call_id=event.call_id, output=event.result)
         else:
             output = ui.ToolOutputError(
                 tool_call_id=event.call_id, error_text=event.error or "the tool failed"
             )
-        return [*chunks, *self._end_text(), output]
+        chunks += [*self._end_text(), output]
+        # The last call answered ends the model call's step: what the model writes next is another.
+        return chunks if self._unanswered else chunks + self._finish_step()
 
     def _message(self, event: MessageCompleted) -> list[ui.Chunk]:
         # A stream rebuilt from storage has the reply only here, not as deltas before it.
@@ -156,7 +155,7 @@ class UiMessageStream:
         chunks = self._end_text()
         if self._step_open:
             chunks.append(ui.FinishStep())
-        self._step_open = self._step_answered = False
+        self._step_open = False
         return chunks
 
     def _finish(self) -> list[ui.Chunk]:

@@ -169,6 +169,15 @@ def test_a_step_per_model_call() -> None:
     ]
 
 
+def test_the_last_answer_ends_the_step_at_once() -> None:
+    stream = UiMessageStream()
+    stream.feed(STARTED)
+    stream.feed(called("a"))
+    stream.feed(called("b"))
+    assert [type(c) for c in stream.feed(answered("a"))] == [ui.ToolOutputAvailable], "b still runs"
+    assert [type(c) for c in stream.feed(answered("b"))] == [ui.ToolOutputAvailable, ui.FinishStep]
+
+
 def test_a_failed_tool_says_why() -> None:
     chunks = wire([STARTED, called("call_1"), answered("call_1", "error", error="task not found"), done()])
     assert {"type": "tool-output-error", "toolCallId": "call_1", "errorText": "task not found"} in chunks

@@ -73,7 +73,7 @@ class MessageMetadata(Wire):
 
 
 class Start(Wire):
-    """First: the assistant message's id (the reply's id in our history) and its conversation."""
+    """First: `messageId`, the reply's id in our history, and the metadata `{conversationId}`."""
 
     type: Literal["start"] = "start"
     message_id: str | Absent = None
@@ -163,14 +163,16 @@ class Error(Wire):
 
 
 class Abort(Wire):
-    """The turn was stopped before it was done."""
+    """The turn was stopped (`POST /api/conversations/{id}/stop`): its `finish` follows."""
 
     type: Literal["abort"] = "abort"
     reason: str | Absent = None
 
 
 class Finish(Wire):
-    """Last: why the turn ended, with the message's metadata (usage; the error code if it failed)."""
+    """Last: `finishReason` `stop`, `other` when stopped, `error` when failed; the metadata
+    `{conversationId, usage: {inputTokens, outputTokens, totalTokens}}` (`stopped: true` when
+    stopped), or `{conversationId, errorCode}` when failed."""
 
     type: Literal["finish"] = "finish"
     finish_reason: FinishReason | Absent = None

@@ -305,7 +305,11 @@ class ChatService:
         writer = event_log.EventWriter(self._sessionmaker, started.conversation_id, started.turn_id)
         running = RunningTurn(started, writer, lambda: self.notifier.wake(started.conversation_id))
         running.emit(
-            ConversationStarted(conversation_id=started.conversation_id, user_message_id=started.turn_id)
+            ConversationStarted(
+                conversation_id=started.conversation_id,
+                user_message_id=started.turn_id,
+                assistant_message_id=started.assistant_message_id,
+            )
         )
         ctx = ChatContext(
             user_id=user_id,
@@ -349,6 +353,20 @@ class ChatService:
         # A turn whose row still says running but whose lease ran out died with its instance: the
         # reader tells the client so (`interrupted`) rather than leaving it waiting.
         return LoggedTurn(self._sessionmaker, self.notifier, turn, after, first)
+
+    async def resume_running(
+        self, session: AsyncSession, *, user_id: uuid.UUID, client_id: str
+    ) -> TurnStream | None:
+        """The running turn of the caller's conversation a chat frontend calls `client_id`: from
+        its start, then live until it ends. None when there is no such conversation or nothing is
+        running in it (a finished turn is not replayed)."""
+        conversation_id = await turns.conversation_by_client_id(session, user_id, client_id)
+        if conversation_id is None:
+            return None
+        turn, running = await turns.latest_turn(session, user_id=user_id, conversation_id=conversation_id)
+        if turn is None or not running:
+            return None
+        return await self._follow(session, turn, after=turn.seq * EVENTS_PER_TURN)
 
     async def _follow(self, session: AsyncSession, turn: ChatTurn, after: int) -> TurnStream:
         first = await event_log.events_after(session, turn.conversation_id, after)

@@ -126,7 +126,11 @@ def replayed(turn: ChatTurn, actions: Sequence[ActionPublic]) -> list[TurnEvent]
     """A finished turn's stream rebuilt from what is stored of it, for when its events are gone:
     the same kinds of events, each tool call told by its audit row."""
     events: list[ChatEvent] = [
-        ConversationStarted(conversation_id=turn.conversation_id, user_message_id=turn.id)
+        ConversationStarted(
+            conversation_id=turn.conversation_id,
+            user_message_id=turn.id,
+            assistant_message_id=turn.assistant_message_id,
+        )
     ]
     for action in actions:
         call_id = f"action_{action.id}"

@@ -35,11 +35,12 @@ class Usage(BaseModel):
 
 
 class ConversationStarted(BaseModel):
-    """First, before the model is called: where this turn is stored."""
+    """First, before the model is called: where this turn is stored, and the id its reply will have."""
 
     type: Literal["conversation"] = Field("conversation", exclude=True)
     conversation_id: uuid.UUID
     user_message_id: uuid.UUID
+    assistant_message_id: uuid.UUID
 
 
 class TextDelta(BaseModel):

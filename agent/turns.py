@@ -73,7 +73,7 @@ async def start_turn(
     now, token = utcnow(), uuid.uuid4()
     expires = now + timedelta(seconds=lease_s)
     if conversation_id is None and client_id is not None:
-        conversation_id = await _by_client_id(session, user_id, client_id)
+        conversation_id = await conversation_by_client_id(session, user_id, client_id)
     if conversation_id is None:
         conversation = Conversation(
             user_id=user_id,
@@ -91,7 +91,7 @@ async def start_turn(
             await session.flush()  # no ORM relationship orders the two inserts: the parent goes first
         except IntegrityError as exc:
             await session.rollback()
-            if client_id is not None and await _by_client_id(session, user_id, client_id):
+            if client_id is not None and await conversation_by_client_id(session, user_id, client_id):
                 # The same chat's first message, twice at once: the other one created it.
                 raise ConversationBusy("this conversation is still answering the previous message") from exc
             raise UnknownUser("invalid or expired token") from exc  # the user row is gone
@@ -118,7 +118,10 @@ async def start_turn(
     return StartedTurn(conversation_id, turn.id, turn.assistant_message_id, seq, token, history)
 
 
-async def _by_client_id(session: AsyncSession, user_id: uuid.UUID, client_id: str) -> uuid.UUID | None:
+async def conversation_by_client_id(
+    session: AsyncSession, user_id: uuid.UUID, client_id: str
+) -> uuid.UUID | None:
+    """The user's conversation a chat frontend calls `client_id`, if there is one yet."""
     stmt = select(Conversation.id).where(Conversation.user_id == user_id, Conversation.client_id == client_id)
     return (await session.exec(stmt)).first()
 

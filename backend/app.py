@@ -19,7 +19,18 @@ from backend.errors import install_error_handlers
 from backend.limits import BodyLimitMiddleware
 from backend.logs import configure_logging
 from backend.observability import RequestContextMiddleware
-from backend.routes import actions, agent_tasks, auth, chat, compat, conversations, health, tasks, web
+from backend.routes import (
+    actions,
+    agent_tasks,
+    auth,
+    chat,
+    chat_ui,
+    compat,
+    conversations,
+    health,
+    tasks,
+    web,
+)
 from backend.security import TokenService
 from backend.settings import Settings
 from backend.telemetry import genai
@@ -120,7 +131,7 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(TelemetryMiddleware, telemetry=telemetry)  # outermost: sees every response
-    for module in (health, auth, tasks, agent_tasks, actions, chat, conversations, compat, web):
+    for module in (health, auth, tasks, agent_tasks, actions, chat, chat_ui, conversations, compat, web):
         app.include_router(module.router)
     if settings.metrics.enabled:
         app.include_router(metrics.router)

@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from agent.events import CHAT_EVENTS
+from backend.ui_chunks import CHUNKS, Wire
 
 REF = "#/components/schemas/{model}"
 
@@ -52,6 +53,45 @@ def event_table() -> str:
     return "\n".join(rows)
 
 
+def ui_component(chunk: type[Wire]) -> str:
+    """A UI stream chunk's name among the components (apart from our own events' names)."""
+    return f"{chunk.__name__}Chunk"
+
+
+def ui_stream_content() -> dict[str, Any]:
+    """The `text/event-stream` content of a response carrying AI SDK UI message chunks."""
+    items = [
+        {
+            "type": "object",
+            "title": ui_component(chunk),
+            "required": ["data"],
+            "properties": {
+                "data": {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": {"$ref": REF.format(model=ui_component(chunk))},
+                }
+            },
+        }
+        for chunk in CHUNKS
+    ]
+    return {"text/event-stream": {"itemSchema": {"oneOf": items}}}
+
+
+def chunk_table() -> str:
+    """The UI message chunks we send, as a Markdown table (`?`: left out when it has no value)."""
+    rows = ["| chunk | fields | when |", "|---|---|---|"]
+    for chunk in CHUNKS:
+        fields = ", ".join(
+            f"{field.alias}{'' if field.is_required() else '?'}"
+            for name, field in chunk.model_fields.items()
+            if name != "type"
+        )
+        when = " ".join((chunk.__doc__ or "").split())
+        rows.append(f"| `{_name(chunk)}` | `{{{fields}}}` | {when} |")
+    return "\n".join(rows)
+
+
 def install(app: FastAPI) -> None:
     """Add the event models to the app's OpenAPI components (the routes refer to them)."""
 
@@ -69,6 +109,12 @@ def install(app: FastAPI) -> None:
                 definition = event.model_json_schema(mode="serialization", ref_template=REF)
                 components.update(definition.pop("$defs", {}))
                 components[event.__name__] = definition
+            for chunk in CHUNKS:
+                # Validation mode: the chunks' serializer only leaves absent fields out, and the
+                # serialization schema would not see through it.
+                definition = chunk.model_json_schema(ref_template=REF)
+                components.update(definition.pop("$defs", {}))
+                components[ui_component(chunk)] = definition
             app.openapi_schema = schema
         return app.openapi_schema
 

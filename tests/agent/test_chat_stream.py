@@ -60,6 +60,7 @@ async def test_streamed_turn_with_a_tool_call(database_url: str, api: Api) -> No
             assert turn is not None
             assert (turn.status, turn.assistant_message, turn.total_tokens) == ("completed", REPLY, 342)
             assert turn.assistant_message_id == uuid.UUID(events[-2][2]["message_id"])
+            assert turn.assistant_message_id == uuid.UUID(started["assistant_message_id"]), "known first"
             action = await session.get(Action, uuid.UUID(result["action_id"]))
             assert action is not None
             assert (action.source, action.conversation_id, action.message_id, action.status) == (

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from backend.openapi import event_table
+from backend.openapi import chunk_table, event_table
 from wire.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,3 +89,10 @@ def test_the_event_table_is_the_generated_one() -> None:
     match = re.search(r"<!-- chat-events -->\n(.*?)\n<!-- /chat-events -->", readme, re.S)
     assert match, "README lost its table of chat events"
     assert match.group(1) == event_table()
+
+
+def test_the_ui_chunk_table_is_the_generated_one() -> None:
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(r"<!-- ui-chunks -->\n(.*?)\n<!-- /ui-chunks -->", readme, re.S)
+    assert match, "README lost its table of AI SDK stream chunks"
+    assert match.group(1) == chunk_table()

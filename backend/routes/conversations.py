@@ -11,7 +11,9 @@ from agent.providers import provider_of
 from agent.transcripts import Transcript
 from backend.deps import CurrentUser, SessionDep, SettingsDep
 from backend.errors import ErrorResponse
+from backend.guards import RATE_LIMITED, AdmitImport
 from tools.audit import list_actions
+from tools.paging import OFFSET_MAX
 from tools.schemas import ActionPage, ActionQuery
 
 router = APIRouter(
@@ -26,7 +28,7 @@ async def list_conversations(
     session: SessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> ConversationPage:
     """Your conversations, most recently active first."""
     return await conversations.list_conversations(session, user_id=user.id, limit=limit, offset=offset)
@@ -46,7 +48,7 @@ async def list_conversation_actions(
     session: SessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> ActionPage:
     """The audit trail of one conversation, newest first."""
     await conversations.owned_conversation(session, user_id=user.id, conversation_id=conversation_id)
@@ -73,7 +75,15 @@ async def export_conversation(
     )
 
 
-@router.post("/import", status_code=status.HTTP_201_CREATED, responses={422: {"model": ErrorResponse}})
+@router.post(
+    "/import",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[AdmitImport],
+    responses={
+        422: {"model": ErrorResponse},
+        429: {"model": ErrorResponse, "description": RATE_LIMITED},
+    },
+)
 async def import_conversation(
     body: Transcript, response: Response, session: SessionDep, user: CurrentUser
 ) -> ConversationDetail:

@@ -10,13 +10,16 @@ from agents import Model
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from agent.chat import ChatService, TurnObserver
 from agent.providers import ChatModel, build_model
 from backend import openapi
 from backend.errors import install_error_handlers
+from backend.headers import DefaultHeadersMiddleware
 from backend.limits import BodyLimitMiddleware
 from backend.observability import RequestContextMiddleware, configure_logging
+from backend.ratelimit import rate_store
 from backend.routes import actions, agent_tasks, auth, chat, compat, conversations, health, tasks, web
 from backend.security import TokenService
 from backend.settings import Settings
@@ -56,6 +59,7 @@ def create_app(
         engine = create_engine(settings.database_url, settings.db)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.rate_store = rate_store(engine)
         app.state.chat = ChatService(
             app.state.sessionmaker,
             chat_model,
@@ -78,6 +82,10 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        # Off in production unless DOCS_ENABLED: the schema is a map of the attack surface.
+        docs_url="/docs" if settings.docs else None,
+        redoc_url="/redoc" if settings.docs else None,
+        openapi_url="/openapi.json" if settings.docs else None,
     )
     app.state.settings = settings
     app.state.tokens = TokenService(settings.jwt, settings.access_token_expire_minutes)
@@ -93,7 +101,10 @@ def create_app(
             expose_headers=["X-Request-ID", "Location"],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(DefaultHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: the client address is settled before anything logs or limits by it.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     for module in (health, auth, tasks, agent_tasks, actions, chat, conversations, compat, web):
         app.include_router(module.router)
     return app

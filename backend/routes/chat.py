@@ -12,6 +12,7 @@ from agent.reply import ChatReply, collect_reply
 from agent.turns import UserMessage
 from backend.deps import ChatDep, CurrentUserId, RequestIdDep, SessionDep, TimezoneDep
 from backend.errors import ErrorResponse
+from backend.guards import RATE_LIMITED, AdmitTurn
 from backend.openapi import event_stream_content, event_table
 
 router = APIRouter(tags=["chat"])
@@ -41,11 +42,13 @@ class ChatRequest(BaseModel):
 @router.post(
     "/api/chat",
     description=PROTOCOL,
+    dependencies=[AdmitTurn],
     responses={
         200: {"content": event_stream_content(), "description": "The event stream, or the JSON reply."},
         404: {"model": ErrorResponse},
         409: {"model": ErrorResponse},
         422: {"model": ErrorResponse},
+        429: {"model": ErrorResponse, "description": RATE_LIMITED},
         502: {"model": ErrorResponse},
         504: {"model": ErrorResponse},
     },

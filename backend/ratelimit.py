@@ -71,6 +71,20 @@ class RateSettings(BaseModel):
     # Each running turn makes at most one model call at a time: this caps concurrent model calls.
     running_turns_total: int = Field(0, ge=0, description="chat turns running for all users; 0: no cap")
 
+    @classmethod
+    def unlimited(cls) -> "RateSettings":
+        """Limits out of reach, for an app that serves a tool rather than people (the replay
+        runner's in-process app, where one address registers a user per conversation)."""
+        rate = Rate(10**9, 1)
+        return cls(
+            login_per_address=rate,
+            login_per_account=rate,
+            register_per_address=rate,
+            chat_per_user=rate,
+            import_per_user=rate,
+            running_turns_per_user=10**6,
+        )
+
 
 @dataclass(frozen=True)
 class Verdict:

@@ -113,7 +113,16 @@ class TaskQuery(Arguments):
     sort_by: Literal["created_at", "due_date", "priority", "title"] = "created_at"
     order: Literal["asc", "desc"] = "asc"
     limit: int = Field(20, ge=1, le=100, description="Page size, 1-100.")
-    offset: int = Field(0, ge=0, le=OFFSET_MAX, description="Tasks to skip, for the next page.")
+    offset: int = Field(0, ge=0, description="Tasks to skip, for the next page.")
+
+    @field_validator("offset")
+    @classmethod
+    def _offset_in_range(cls, value: int) -> int:
+        # Checked here rather than as a schema maximum: the tool schema the model sees (and every
+        # recorded conversation compares) stays as it was.
+        if value > OFFSET_MAX:
+            raise ValueError(f"must be at most {OFFSET_MAX}")
+        return value
 
     @field_validator("search")
     @classmethod

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from agent import conversations, transcripts
 from agent.conversations import ConversationDetail, ConversationPage
 from agent.providers import provider_of
-from agent.transcripts import Transcript
+from agent.transcripts import Transcript, TranscriptImport
 from backend.deps import CurrentUser, SessionDep, SettingsDep
 from backend.errors import ErrorResponse
 from backend.guards import RATE_LIMITED, AdmitImport
@@ -85,7 +85,7 @@ async def export_conversation(
     },
 )
 async def import_conversation(
-    body: Transcript, response: Response, session: SessionDep, user: CurrentUser
+    body: TranscriptImport, response: Response, session: SessionDep, user: CurrentUser
 ) -> ConversationDetail:
     """Re-create a conversation from a transcript, as yours, with new ids; continue it with POST /api/chat.
     Nothing in it is executed again."""

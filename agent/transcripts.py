@@ -14,7 +14,15 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,6 +40,7 @@ from agent.transcript_items import (
     Timestamp,
     TokenCount,
     ToolName,
+    bounded,
 )
 from agent.turns import TITLE_CHARS, UserMessage, title_of
 from db.limits import ERROR_CODE_MAX, MODEL_NAME_MAX, TITLE_MAX
@@ -116,7 +125,7 @@ class ImportedToolCall(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ToolName
-    arguments: Annotated[dict[str, Any], Json] = Field(default_factory=dict)
+    arguments: Annotated[dict[str, Any], BeforeValidator(bounded)] = Field(default_factory=dict)
     status: ActionStatus
     result: Json = None
     error: Text | None = None
@@ -164,7 +173,7 @@ class TranscriptImport(BaseModel):
         return self
 
 
-CHUNK_ITEMS, CHUNK_BYTES = 200, 256 * 1024  # one insert's worth: a few ms of encoding each
+CHUNK_ROWS, CHUNK_BYTES = 200, 256 * 1024  # one insert's worth: a few ms of encoding each
 
 
 async def import_transcript(
@@ -186,46 +195,50 @@ async def import_transcript(
     )
     session.add(conversation)
     await session.flush()  # the parent row first (no ORM relationship orders the inserts)
-    rows: list[dict[str, Any]] = []
+    turn_rows: list[dict[str, Any]] = []
+    item_rows: list[dict[str, Any]] = []
     for seq, turn in enumerate(turns, 1):
-        created = turn.created_at or now
-        row = ChatTurn(
-            conversation_id=conversation.id,
-            user_id=user_id,
-            seq=seq,
-            user_message=turn.user_message,
-            assistant_message=turn.reply,
-            status=turn.status,
-            error_code=turn.error,
-            model=turn.model,
-            created_at=created,
-            completed_at=created,
-            **turn.usage.model_dump(),
+        created, turn_id = turn.created_at or now, uuid.uuid4()
+        turn_rows.append(
+            {
+                "id": turn_id,
+                "conversation_id": conversation.id,
+                "user_id": user_id,
+                "seq": seq,
+                "user_message": turn.user_message,
+                "assistant_message_id": uuid.uuid4(),
+                "assistant_message": turn.reply,
+                "status": turn.status,
+                "error_code": turn.error,
+                "model": turn.model,
+                "created_at": created,
+                "completed_at": created,
+                **turn.usage.model_dump(),
+            }
         )
-        session.add(row)
-        rows += [
-            {"conversation_id": conversation.id, "turn_id": row.id, "item": item, "created_at": created}
+        item_rows += [
+            {"conversation_id": conversation.id, "turn_id": turn_id, "item": item, "created_at": created}
             for item in turn.history(seq)
         ]
-    await session.flush()
-    for chunk in _chunks(rows):
-        await session.exec(insert(ConversationItem), params=chunk)  # type: ignore[call-overload]
-        await asyncio.sleep(0)  # let other requests run between chunks
+    for table, rows in ((ChatTurn, turn_rows), (ConversationItem, item_rows)):
+        for chunk in _chunks(rows):
+            await session.exec(insert(table), params=chunk)  # type: ignore[call-overload]
+            await asyncio.sleep(0)  # other requests run between two chunks
     await session.commit()
     return conversation.id
 
 
 def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    """Rows in insert-sized chunks, by count and by encoded size."""
+    """Rows in insert-sized chunks, by count and by the size of their history item."""
     chunk: list[dict[str, Any]] = []
     size = 0
     for row in rows:
-        item_size = len(json.dumps(row["item"]))
-        if chunk and (len(chunk) >= CHUNK_ITEMS or size + item_size > CHUNK_BYTES):
+        row_size = len(json.dumps(row["item"])) if "item" in row else 0
+        if chunk and (len(chunk) >= CHUNK_ROWS or size + row_size > CHUNK_BYTES):
             yield chunk
             chunk, size = [], 0
         chunk.append(row)
-        size += item_size
+        size += row_size
     if chunk:
         yield chunk
 

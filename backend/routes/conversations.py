@@ -3,12 +3,13 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from agent import conversations, transcripts
 from agent.conversations import ConversationDetail, ConversationPage
 from agent.providers import provider_of
 from agent.transcripts import Transcript, TranscriptImport
+from backend.bodies import json_body, parsed_body
 from backend.deps import CurrentUser, SessionDep, SettingsDep
 from backend.errors import ErrorResponse
 from backend.guards import RATE_LIMITED, AdmitImport
@@ -80,15 +81,20 @@ async def export_conversation(
     status_code=status.HTTP_201_CREATED,
     dependencies=[AdmitImport],
     responses={
+        413: {"model": ErrorResponse},
         422: {"model": ErrorResponse},
         429: {"model": ErrorResponse, "description": RATE_LIMITED},
     },
+    openapi_extra=json_body(TranscriptImport),
 )
 async def import_conversation(
-    body: TranscriptImport, response: Response, session: SessionDep, user: CurrentUser
+    request: Request, response: Response, session: SessionDep, user: CurrentUser
 ) -> ConversationDetail:
     """Re-create a conversation from a transcript, as yours, with new ids; continue it with POST /api/chat.
-    Nothing in it is executed again."""
+    Nothing in it is executed again. At most 500 turns, 200 history items a turn and 5,000 in all,
+    256 KB and 16 levels of nesting an item; only user and assistant messages, `function_call`,
+    `function_call_output` and `reasoning` items."""
+    body = await parsed_body(request, TranscriptImport)
     conversation_id = await transcripts.import_transcript(session, user_id=user.id, transcript=body)
     response.headers["Location"] = f"{router.prefix}/{conversation_id}"
     return await conversations.get_conversation(session, user_id=user.id, conversation_id=conversation_id)

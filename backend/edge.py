@@ -50,6 +50,7 @@ class EdgeProtocol(HttpToolsProtocol):
         # this bounds a head that never ends. `_head_size` counts the parsed head exactly.
         self._received = 0
         self._head_size = 0
+        self._too_large = False
         self._deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -63,11 +64,7 @@ class EdgeProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._received >= 0:
             self._received += len(data)
-        try:
-            super().data_received(data)
-        except HeadersTooLarge:  # raised from a parser callback, re-raised by httptools
-            self._refuse()
-            return
+        super().data_received(data)
         if self._received > self.max_header_bytes and not self.transport.is_closing():
             self._refuse()  # no end of the head yet: stop before buffering more of it
 
@@ -97,7 +94,14 @@ class EdgeProtocol(HttpToolsProtocol):
     def _count(self, size: int) -> None:
         self._head_size += size
         if self._head_size > self.max_header_bytes:
-            raise HeadersTooLarge
+            self._too_large = True
+            raise HeadersTooLarge  # httptools stops parsing; uvicorn then answers a parser error
+
+    def send_400_response(self, msg: str) -> None:
+        if self._too_large:
+            self._refuse()  # the parser error was ours: say what it was
+        else:
+            super().send_400_response(msg)
 
     def _arm_deadline(self) -> None:
         self._deadline = self.loop.call_later(self.header_timeout_s, self._head_overdue)

@@ -61,9 +61,12 @@ class GracefulServer(uvicorn.Server):
         return hook if callable(hook) else None
 
 
-def config(host: str, port: int, *, server: ServerSettings, shutdown_grace_s: float) -> uvicorn.Config:
+def config(
+    app: Any = APP, *, host: str, port: int, server: ServerSettings, shutdown_grace_s: float
+) -> uvicorn.Config:
+    """uvicorn's configuration for `app` (the API's import string, or an ASGI app in a test)."""
     return uvicorn.Config(
-        APP,
+        app,
         host=host,
         port=port,
         http=edge_protocol(server),
@@ -86,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = Settings()
     server = GracefulServer(
-        config(args.host, args.port, server=settings.server, shutdown_grace_s=settings.shutdown_grace_s)
+        config(host=args.host, port=args.port, server=settings.server, shutdown_grace_s=settings.shutdown_grace_s)
     )
     server.run()
 

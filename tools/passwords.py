@@ -3,7 +3,8 @@
 Hashing is slow on purpose (argon2id, ~0.1 s of CPU), so a flood of logins must queue for a few
 threads rather than run on as many as the default executor has, which left the event loop (and
 every other request) a sliver of the CPU. The pool's size is fixed at half the cores (at least
-one), so the other half stays free for everything else.
+one), and its threads run at a lower priority, so the event loop and the database keep the CPU
+they need.
 
 The policy: 8 to 128 characters, not the account's own email address, and not easy to guess.
 "Easy to guess" is zxcvbn's estimate (pinned; a port of Dropbox's estimator): it knows the
@@ -16,6 +17,7 @@ eight spaces, "qwertyuiop" or the user's own name, which each needed a rule of t
 
 import asyncio
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 
@@ -37,7 +39,20 @@ Password = Annotated[
 TypedPassword = Annotated[str, StringConstraints(max_length=PASSWORD_MAX), AfterValidator(storable_text)]
 
 _hasher = PasswordHash.recommended()  # argon2id
-_pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) // 2), thread_name_prefix="passwords")
+
+
+def _yield_the_cpu() -> None:
+    """Run this pool's threads at a lower priority (Linux: threads have their own nice value):
+    when the event loop or the database needs a core, they get it before the next hash does."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the pool's size still bounds it
+        pass
+
+
+_pool = ThreadPoolExecutor(
+    max_workers=max(1, (os.cpu_count() or 2) // 2), thread_name_prefix="passwords", initializer=_yield_the_cpu
+)
 # Verified when the email is unknown, so a login takes as long whether or not the account exists.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 

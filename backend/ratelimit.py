@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Protocol
 
 from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer
+from pydantic_settings import NoDecode
 from sqlalchemy import Interval, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -56,7 +57,8 @@ class Rate:
         return f"{self.count}/{self.period_s}s"
 
 
-RateValue = Annotated[Rate, BeforeValidator(Rate.parse), PlainSerializer(str)]
+# NoDecode: from the environment, "20/minute" is the value itself, not JSON to decode.
+RateValue = Annotated[Rate, NoDecode, BeforeValidator(Rate.parse), PlainSerializer(str)]
 
 
 class RateSettings(BaseModel):

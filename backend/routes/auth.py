@@ -7,7 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ValidationError
 
 from backend.deps import CurrentUser, SessionDep, SettingsDep, TokensDep
-from backend.errors import ErrorResponse
+from backend.errors import UNREADABLE_BODY, ErrorResponse
 from backend.guards import RATE_LIMITED, AdmitRegistration, ClientAddress, RateStoreDep, admit_login
 from tools.accounts import Credentials, Registration, UserPublic, authenticate, register_user
 from tools.errors import InvalidInput
@@ -16,6 +16,7 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 LIMITED: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorResponse},
     429: {"model": ErrorResponse, "description": RATE_LIMITED},
+    **UNREADABLE_BODY,
 }
 
 

@@ -11,7 +11,7 @@ from agent.chat import RunningTurn
 from agent.reply import ChatReply, collect_reply
 from agent.turns import UserMessage
 from backend.deps import ChatDep, CurrentUserId, RequestIdDep, SessionDep, TimezoneDep
-from backend.errors import ErrorResponse
+from backend.errors import UNREADABLE_BODY, ErrorResponse
 from backend.guards import RATE_LIMITED, AdmitTurn
 from backend.openapi import event_stream_content, event_table
 
@@ -45,6 +45,7 @@ class ChatRequest(BaseModel):
     dependencies=[AdmitTurn],
     responses={
         200: {"content": event_stream_content(), "description": "The event stream, or the JSON reply."},
+        **UNREADABLE_BODY,
         404: {"model": ErrorResponse},
         409: {"model": ErrorResponse},
         422: {"model": ErrorResponse},

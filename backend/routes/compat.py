@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.reply import collect_reply
 from agent.turns import UserMessage
 from backend.deps import ChatDep, CurrentUserId, RequestIdDep, SessionDep, TimezoneDep
-from backend.errors import ApiError, ErrorResponse
+from backend.errors import UNREADABLE_BODY, ApiError, ErrorResponse
 from backend.guards import RATE_LIMITED, AdmitTurn
 from tools.schemas import ToolCall
 
@@ -36,6 +36,7 @@ class CompatReply(BaseModel):
     "/api/{user_id}/chat",
     dependencies=[AdmitTurn],
     responses={
+        **UNREADABLE_BODY,
         403: {"model": ErrorResponse},
         404: {"model": ErrorResponse},
         429: {"model": ErrorResponse, "description": RATE_LIMITED},

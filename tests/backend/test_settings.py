@@ -69,6 +69,13 @@ def test_the_environment_names_map_to_the_groups(monkeypatch: pytest.MonkeyPatch
         "CHAT_LEASE_S": "12",
         "HISTORY_MAX_ITEMS": "9",
         "CORS_ORIGINS": "https://a.example, https://b.example",
+        "RATE_LOGIN_PER_ADDRESS": "7/15m",
+        "RATE_RUNNING_TURNS_PER_USER": "4",
+        "SERVER_MAX_HEADER_BYTES": "8192",
+        "AUDIT_RETENTION_DAYS": "30",
+        "FORWARDED_ALLOW_IPS": "10.0.0.0/8, 172.28.0.10",
+        "SHUTDOWN_GRACE_S": "15",
+        "DOCS_ENABLED": "true",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
@@ -81,6 +88,10 @@ def test_the_environment_names_map_to_the_groups(monkeypatch: pytest.MonkeyPatch
     )
     assert (s.agent.max_steps, s.chat.lease_s, s.history_max_items) == (7, 12.0, 9)
     assert s.cors_origins == ["https://a.example", "https://b.example"]
+    assert (s.rate.login_per_address.count, s.rate.login_per_address.period_s) == (7, 900)
+    assert (s.rate.running_turns_per_user, s.server.max_header_bytes, s.audit.retention_days) == (4, 8192, 30)
+    assert s.forwarded_allow_ips == ["10.0.0.0/8", "172.28.0.10"]
+    assert (s.shutdown_grace_s, s.docs) == (15, True)
 
 
 def test_defaults() -> None:
@@ -121,3 +132,17 @@ def test_readme_lists_every_setting() -> None:
     configuration = readme[readme.index("## Configuration") :]
     missing = [name for name in Settings.variables() if f"`{name}`" not in configuration]
     assert missing == []
+
+
+def test_forwarded_allow_ips_must_be_addresses_or_networks() -> None:
+    with pytest.raises(ValidationError, match="does not appear to be an IPv4 or IPv6"):
+        settings(forwarded_allow_ips=["nginx.internal"])
+
+
+@pytest.mark.parametrize(
+    ("environment", "enabled", "served"),
+    [("production", None, False), ("production", True, True), ("development", None, True), ("test", False, False)],
+)
+def test_docs_are_off_in_production_unless_enabled(environment: str, enabled: bool | None, served: bool) -> None:
+    values = {"environment": environment, "docs_enabled": enabled, "jwt": {"secret": "s" * 48}}
+    assert settings(**values).docs is served

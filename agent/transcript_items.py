@@ -39,7 +39,9 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 Text = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(storable_text)]
 Short = Annotated[str, StringConstraints(max_length=CLIENT_ID_MAX), AfterValidator(storable_text)]
-ToolName = Annotated[str, StringConstraints(min_length=1, max_length=TOOL_NAME_MAX), AfterValidator(storable_text)]
+ToolName = Annotated[
+    str, StringConstraints(min_length=1, max_length=TOOL_NAME_MAX), AfterValidator(storable_text)
+]
 TokenCount = Annotated[int, Field(ge=0, le=TOKENS_MAX)]
 Status = Literal["in_progress", "completed", "incomplete"]
 

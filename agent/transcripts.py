@@ -222,7 +222,7 @@ async def import_transcript(
         ]
     for table, rows in ((ChatTurn, turn_rows), (ConversationItem, item_rows)):
         for chunk in _chunks(rows):
-            await session.exec(insert(table), params=chunk)  # type: ignore[call-overload]
+            await session.exec(insert(table), params=chunk)
             await asyncio.sleep(0)  # other requests run between two chunks
     await session.commit()
     return conversation.id

@@ -89,7 +89,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = Settings()
     server = GracefulServer(
-        config(host=args.host, port=args.port, server=settings.server, shutdown_grace_s=settings.shutdown_grace_s)
+        config(
+            host=args.host, port=args.port, server=settings.server, shutdown_grace_s=settings.shutdown_grace_s
+        )
     )
     server.run()
 

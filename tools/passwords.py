@@ -16,6 +16,7 @@ eight spaces, "qwertyuiop" or the user's own name, which each needed a rule of t
 """
 
 import asyncio
+import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -44,10 +45,9 @@ _hasher = PasswordHash.recommended()  # argon2id
 def _yield_the_cpu() -> None:
     """Run this pool's threads at a lower priority (Linux: threads have their own nice value):
     when the event loop or the database needs a core, they get it before the next hash does."""
-    try:
+    # Not Linux, or not allowed: the pool's size still bounds it.
+    with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-    except (AttributeError, OSError):  # not Linux, or not allowed: the pool's size still bounds it
-        pass
 
 
 _pool = ThreadPoolExecutor(

@@ -94,12 +94,14 @@ async def test_migration_0004_normalises_stored_emails() -> None:
         async with engine.begin() as conn:
             for n, email in enumerate(rows.values()):
                 await conn.execute(
-                    text("INSERT INTO users (id, email, created_at) VALUES (:id, :email, now() + :n * interval '1s')"),
-                    {"id": uuid.UUID(int=n + 1), "email": email, "n": n},
+                    text("INSERT INTO users (id, email, created_at) VALUES (:id, :email, now())"),
+                    {"id": uuid.UUID(int=n + 1), "email": email},
                 )
         await asyncio.to_thread(upgrade, url_string(url))
         async with engine.connect() as conn:
-            after = dict((await conn.execute(text("SELECT id, email FROM users ORDER BY id"))).all())
+            after: dict[uuid.UUID, str] = dict(
+                (await conn.execute(text("SELECT id, email FROM users ORDER BY id"))).all()
+            )
         await engine.dispose()
     finally:
         await drop_database(url)

@@ -11,13 +11,13 @@ from typing import Any
 import httpx2
 import jwt
 import pytest
-from pydantic import ValidationError
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import FastAPI
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+from pydantic import SecretStr, ValidationError
 
 from backend.app import create_app
-from backend.settings import Settings
+from backend.security import JwtSettings
 from tests.conftest import asgi_client, make_settings
 from tests.factories import make_user
 
@@ -165,7 +165,9 @@ async def test_claims_are_bounded_and_typed(idp_client: httpx2.AsyncClient) -> N
 
 async def test_external_emails_are_normalised(idp_client: httpx2.AsyncClient) -> None:
     sub = f"user_{uuid.uuid4().hex[:8]}"
-    response = await idp_client.get("/api/auth/me", headers=bearer(idp_token(sub, email=f"{sub.upper()}@IDP.example")))
+    response = await idp_client.get(
+        "/api/auth/me", headers=bearer(idp_token(sub, email=f"{sub.upper()}@IDP.example"))
+    )
     assert response.json()["email"] == f"{sub}@idp.example"
 
 
@@ -177,4 +179,4 @@ async def test_an_unusable_subject_is_401(idp_client: httpx2.AsyncClient, sub: o
 
 def test_jwks_without_an_issuer_is_refused(jwks_url: str) -> None:
     with pytest.raises(ValidationError, match="JWT_ISSUER is required when JWT_JWKS_URL is set"):
-        Settings(_env_file=None, jwt={"jwks_url": jwks_url, "secret": "s" * 48})
+        JwtSettings(jwks_url=jwks_url, secret=SecretStr("s" * 48))

@@ -35,7 +35,12 @@ def turn(n: int, items: int = ITEMS_PER_TURN) -> dict[str, Any]:
             "content": [{"type": "output_text", "text": "r" * 300, "annotations": [], "logprobs": []}],
         }
     )
-    return {"user_message": f"message {n}", "reply": "done", "items": history, "created_at": "2026-11-01T10:00:00Z"}
+    return {
+        "user_message": f"message {n}",
+        "reply": "done",
+        "items": history,
+        "created_at": "2026-11-01T10:00:00Z",
+    }
 
 
 def encoded(turns: list[dict[str, Any]]) -> bytes:
@@ -108,7 +113,9 @@ async def test_past_a_limit_is_refused_quickly(client: httpx2.AsyncClient, alice
     for case, body in over.items():
         started = perf_counter()
         response = await client.post(
-            "/api/conversations/import", content=body, headers={**alice.headers, "Content-Type": "application/json"}
+            "/api/conversations/import",
+            content=body,
+            headers={**alice.headers, "Content-Type": "application/json"},
         )
         assert response.status_code == 422, (case, response.text[:300])
         assert perf_counter() - started < 2, case

@@ -34,7 +34,9 @@ def assert_refused(response: httpx2.Response, status: int = 422) -> dict[str, An
         {"email": "someone@example.com", "password": "p" * 100_000},
     ],
 )
-async def test_login_with_unstorable_or_huge_credentials(client: httpx2.AsyncClient, credentials: dict) -> None:
+async def test_login_with_unstorable_or_huge_credentials(
+    client: httpx2.AsyncClient, credentials: dict
+) -> None:
     assert_refused(await client.post("/api/auth/login", **raw(credentials)))
     form = {"username": credentials["email"], "password": credentials["password"]}
     encoded = "&".join(f"{k}={json.dumps(v)[1:-1]}" for k, v in form.items())  # escapes as text
@@ -54,7 +56,9 @@ async def test_register_with_unstorable_text(client: httpx2.AsyncClient) -> None
 
 
 async def test_nul_in_a_filter(client: httpx2.AsyncClient, alice: AuthedUser) -> None:
-    error = assert_refused(await client.get("/api/actions", params={"tool": "list\x00tasks"}, headers=alice.headers))
+    error = assert_refused(
+        await client.get("/api/actions", params={"tool": "list\x00tasks"}, headers=alice.headers)
+    )
     assert error["details"][0]["field"] == "tool"
     assert_refused(await client.get("/api/actions", params={"tool": "t" * 1000}, headers=alice.headers))
 
@@ -117,12 +121,30 @@ def nested(depth: int) -> Any:
         ),
         (
             "an item 20 deep",
-            transcript(items=[{"type": "function_call_output", "call_id": "c", "output": "x", "provider_data": nested(20)}]),
+            transcript(
+                items=[
+                    {
+                        "type": "function_call_output",
+                        "call_id": "c",
+                        "output": "x",
+                        "provider_data": nested(20),
+                    }
+                ]
+            ),
             "turns.0.items.0",
         ),
         (
             "an item 800 deep",
-            transcript(items=[{"type": "function_call_output", "call_id": "c", "output": "x", "provider_data": nested(800)}]),
+            transcript(
+                items=[
+                    {
+                        "type": "function_call_output",
+                        "call_id": "c",
+                        "output": "x",
+                        "provider_data": nested(800),
+                    }
+                ]
+            ),
             None,
         ),
         (

@@ -75,15 +75,17 @@ async def test_an_account_is_limited_across_addresses(database_url: str) -> None
 
 
 async def test_sign_ups_are_limited_per_address(database_url: str) -> None:
-    async with limited_app(database_url, rate={"register_per_address": "2/hour"}) as app:
-        async with client_at(app, an_address()) as client:
-            for expected in (201, 201, 429):
-                email = f"new-{uuid.uuid4().hex[:8]}@example.com"
-                response = await client.post(
-                    "/api/auth/register", json={"email": email, "password": "a fine long passphrase"}
-                )
-                assert response.status_code == expected, response.text
-            assert_limited(response, "register", 2, 3600)
+    async with (
+        limited_app(database_url, rate={"register_per_address": "2/hour"}) as app,
+        client_at(app, an_address()) as client,
+    ):
+        for expected in (201, 201, 429):
+            email = f"new-{uuid.uuid4().hex[:8]}@example.com"
+            response = await client.post(
+                "/api/auth/register", json={"email": email, "password": "a fine long passphrase"}
+            )
+            assert response.status_code == expected, response.text
+        assert_limited(response, "register", 2, 3600)
 
 
 async def test_forwarded_for_counts_only_from_a_trusted_proxy(database_url: str) -> None:
@@ -137,14 +139,18 @@ async def test_imports_are_limited_per_user(database_url: str) -> None:
         alice, bob = await make_user(app), await make_user(app)
         async with client_at(app, an_address()) as client:
             imported = [
-                (await client.post("/api/conversations/import", json=transcript, headers=user.headers)).status_code
+                (
+                    await client.post("/api/conversations/import", json=transcript, headers=user.headers)
+                ).status_code
                 for user in (alice, alice, bob)
             ]
             assert imported == [201, 429, 201]
 
 
 async def limited_chat(client: httpx2.AsyncClient, user: AuthedUser) -> httpx2.Response:
-    return await client.post("/api/chat", json={"message": "show my tasks", "stream": False}, headers=user.headers)
+    return await client.post(
+        "/api/chat", json={"message": "show my tasks", "stream": False}, headers=user.headers
+    )
 
 
 async def test_chat_messages_are_limited_per_user(database_url: str) -> None:

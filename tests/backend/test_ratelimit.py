@@ -74,7 +74,13 @@ def test_sqlite_keeps_limits_in_memory(tmp_path: Any) -> None:
 
 @pytest.mark.parametrize(
     ("text", "count", "period_s"),
-    [("20/minute", 20, 60), ("10/15m", 10, 900), ("100/day", 100, 86400), ("5/30s", 5, 30), ("3 / hours", 3, 3600)],
+    [
+        ("20/minute", 20, 60),
+        ("10/15m", 10, 900),
+        ("100/day", 100, 86400),
+        ("5/30s", 5, 30),
+        ("3 / hours", 3, 3600),
+    ],
 )
 def test_rates_are_written_as_count_per_period(text: str, count: int, period_s: int) -> None:
     rate = RateSettings.model_validate({"chat_per_user": text}).chat_per_user

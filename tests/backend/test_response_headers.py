@@ -13,7 +13,9 @@ from tests.factories import AuthedUser
 from tests.provider import text
 
 
-@pytest.mark.parametrize("path", ["/api/tasks", "/api/auth/me", "/api/tasks/not-an-id", "/health", "/nowhere"])
+@pytest.mark.parametrize(
+    "path", ["/api/tasks", "/api/auth/me", "/api/tasks/not-an-id", "/health", "/nowhere"]
+)
 async def test_api_responses_are_not_sniffed_or_stored(
     client: httpx2.AsyncClient, alice: AuthedUser, path: str
 ) -> None:
@@ -25,7 +27,10 @@ async def test_api_responses_are_not_sniffed_or_stored(
 async def test_errors_before_the_routes_carry_them_too(client: httpx2.AsyncClient) -> None:
     response = await client.post("/api/auth/login", content=b"x" * 6_000_000)  # refused by the body limit
     assert response.status_code == 413
-    assert (response.headers["x-content-type-options"], response.headers["cache-control"]) == ("nosniff", "no-store")
+    assert (response.headers["x-content-type-options"], response.headers["cache-control"]) == (
+        "nosniff",
+        "no-store",
+    )
 
 
 async def test_the_chat_page_and_streams_keep_their_own_caching(database_url: str) -> None:

@@ -1,6 +1,7 @@
 """`python -m backend.serve`: the edge's limits on a real socket, and the shutdown hook."""
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -62,10 +63,8 @@ def rss_kb(pid: int) -> int:
 def exchange(port: int, request: bytes) -> bytes:
     """Send `request`, then read until the server closes the connection."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-        try:
-            conn.sendall(request)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # closed while we were still sending: what is read below says why
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            conn.sendall(request)  # it may close while we still send: what is read below says why
         answer = b""
         try:
             while chunk := conn.recv(65536):
@@ -118,15 +117,20 @@ def test_a_connection_that_sends_no_head_is_closed(server: tuple[int, int]) -> N
 
 def test_a_normal_request_with_large_but_allowed_headers_is_served(server: tuple[int, int]) -> None:
     port, _ = server
-    head = b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Padding: " + b"a" * 12_000 + b"\r\n\r\n"
+    head = (
+        b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Padding: "
+        + b"a" * 12_000
+        + b"\r\n\r\n"
+    )
     assert exchange(port, head).startswith(b"HTTP/1.1 200 ")
 
 
 def test_the_server_is_configured_from_the_settings() -> None:
     settings = ServerSettings(max_header_bytes=4096, header_timeout_s=3, keepalive_s=7, max_connections=9)
     served = config(host="127.0.0.1", port=1, server=settings, shutdown_grace_s=20)
-    assert issubclass(served.http, EdgeProtocol)  # type: ignore[arg-type]
-    assert (served.http.max_header_bytes, served.http.header_timeout_s) == (4096, 3)  # type: ignore[union-attr]
+    protocol = served.http
+    assert isinstance(protocol, type) and issubclass(protocol, EdgeProtocol)
+    assert (protocol.max_header_bytes, protocol.header_timeout_s) == (4096, 3)
     assert (served.timeout_keep_alive, served.limit_concurrency) == (7, 9)
     assert served.timeout_graceful_shutdown == 20 + GRACE_MARGIN_S
     assert not served.access_log and not served.proxy_headers
@@ -151,7 +155,9 @@ async def test_before_shutdown_runs_while_the_server_still_accepts(monkeypatch: 
             log.append((await client.get(f"http://127.0.0.1:{port}/ping")).text)
 
     app.state.before_shutdown = before_shutdown
-    server = GracefulServer(config(app, host="127.0.0.1", port=port, server=ServerSettings(), shutdown_grace_s=1))
+    server = GracefulServer(
+        config(app, host="127.0.0.1", port=port, server=ServerSettings(), shutdown_grace_s=1)
+    )
     server.config.lifespan = "off"
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(10):

@@ -141,8 +141,15 @@ def test_forwarded_allow_ips_must_be_addresses_or_networks() -> None:
 
 @pytest.mark.parametrize(
     ("environment", "enabled", "served"),
-    [("production", None, False), ("production", True, True), ("development", None, True), ("test", False, False)],
+    [
+        ("production", None, False),
+        ("production", True, True),
+        ("development", None, True),
+        ("test", False, False),
+    ],
 )
-def test_docs_are_off_in_production_unless_enabled(environment: str, enabled: bool | None, served: bool) -> None:
+def test_docs_are_off_in_production_unless_enabled(
+    environment: str, enabled: bool | None, served: bool
+) -> None:
     values = {"environment": environment, "docs_enabled": enabled, "jwt": {"secret": "s" * 48}}
     assert settings(**values).docs is served

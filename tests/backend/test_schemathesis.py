@@ -9,7 +9,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx2
@@ -98,6 +98,26 @@ def token(live: str) -> str:
     return token
 
 
+def fuzz(
+    operation: schemathesis.APIOperation, mode: GenerationMode, send: Callable[[schemathesis.Case], None]
+) -> None:
+    """Send `MAX_EXAMPLES` generated requests of `operation` in `mode`, checking each answer."""
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        phases=[Phase.generate],  # no shrinking: the first failing request is reported as is
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
+    def check(case: schemathesis.Case) -> None:
+        send(case)
+
+    check()
+
+
 def test_the_api_keeps_its_schema(live: str, token: str) -> None:
     """Every operation, a bounded number of generated requests each (valid and invalid ones).
     Driven per operation (`as_strategy`): schemathesis's pytest loader does not run on pytest 9.2."""
@@ -105,27 +125,18 @@ def test_the_api_keeps_its_schema(live: str, token: str) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     failures: dict[str, str] = {}
     calls: Counter[str] = Counter()
+
+    def send(case: schemathesis.Case) -> None:
+        case.call_and_validate(base_url=live, headers=headers, checks=CHECKS, timeout=30)
+        calls[case.operation.label] += 1
+
     operations = [result.ok() for result in schema.get_all_operations()]
     for operation, mode in itertools.product(operations, MODES):
-
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(
-            max_examples=MAX_EXAMPLES,
-            phases=[Phase.generate],  # no shrinking: the first failing request is reported as is
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            derandomize=True,
-            database=None,
-        )
-        def check(case: schemathesis.Case, label: str = operation.label) -> None:
-            case.call_and_validate(base_url=live, headers=headers, checks=CHECKS, timeout=30)
-            calls[label] += 1
-
         try:
-            check()
+            fuzz(operation, mode, send)
         except Unsatisfiable:
             assert mode is GenerationMode.NEGATIVE  # an operation without inputs has no invalid request
         except (Exception, FailureGroup) as failure:  # collected: one report for all operations
             failures[f"{operation.label} ({mode.value})"] = str(failure)[:2000]
-    assert set(calls) == {operation.label for operation in operations}, "every operation was called"
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
+    assert set(calls) == {operation.label for operation in operations}, "every operation was called"

@@ -1,4 +1,5 @@
-"""`python -m backend.prune`: delete audit rows older than AUDIT_RETENTION_DAYS (default 90).
+"""`python -m backend.prune`: delete audit rows older than AUDIT_RETENTION_DAYS (default 90),
+and rate-limit keys that have run out.
 
 Run it daily (deploy/k8s/prune-cronjob.yaml does). One DELETE over the `created_at` index; rows
 of every user go, which is the point: the audit trail is bounded by time, not kept forever.
@@ -8,6 +9,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from backend.ratelimit import prune_rate_limits
 from backend.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from db.types import utcnow
@@ -16,13 +18,15 @@ from tools.audit import prune_actions
 log = logging.getLogger("backend.prune")
 
 
-async def prune(settings: Settings) -> int:
-    """Delete the audit rows older than the retention period; how many went."""
+async def prune(settings: Settings) -> tuple[int, int]:
+    """Delete the audit rows older than the retention period and the rate-limit keys that ran
+    out; how many of each went."""
     engine = create_engine(settings.database_url, settings.db)
     try:
         async with create_sessionmaker(engine)() as session:
             before = utcnow() - timedelta(days=settings.audit.retention_days)
-            return await prune_actions(session, before=before)
+            actions = await prune_actions(session, before=before)
+        return actions, await prune_rate_limits(engine)
     finally:
         await engine.dispose()
 
@@ -30,8 +34,9 @@ async def prune(settings: Settings) -> int:
 def main() -> None:
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
-    deleted = asyncio.run(prune(settings))
-    log.info("deleted %d audit rows older than %d days", deleted, settings.audit.retention_days)
+    actions, keys = asyncio.run(prune(settings))
+    log.info("deleted %d audit rows older than %d days", actions, settings.audit.retention_days)
+    log.info("deleted %d rate-limit keys that ran out", keys)
 
 
 if __name__ == "__main__":

@@ -183,6 +183,16 @@ class MemoryRateStore:
         return _verdict(rate, tat - now, allowed=True)
 
 
+async def prune_rate_limits(engine: AsyncEngine) -> int:
+    """Delete the keys whose TAT has passed: their next request starts afresh either way, so they
+    only take space (one row per address, account and user ever seen)."""
+    if is_sqlite(engine.url):
+        return 0  # the limits live in memory there
+    async with engine.begin() as conn:
+        result = await conn.execute(text("DELETE FROM rate_limits WHERE tat < now()"))
+    return int(result.rowcount)
+
+
 def rate_store(engine: AsyncEngine) -> RateStore:
     return MemoryRateStore() if is_sqlite(engine.url) else PostgresRateStore(engine)
 

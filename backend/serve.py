@@ -16,7 +16,6 @@ event stream when uvicorn's exit handler runs: after the hook, so streams flow w
 import argparse
 import asyncio
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from types import FrameType
 from typing import Any
@@ -85,8 +84,8 @@ def main(argv: list[str] | None = None) -> None:
     from backend.settings import Settings
 
     parser = argparse.ArgumentParser(description="Serve the API (backend.main:app) under uvicorn.")
-    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
     settings = Settings()
     server = GracefulServer(

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from backend.prune import prune
-from db.models import Action
+from db.models import Action, RateLimit
 from db.types import utcnow
 from tests.conftest import make_settings
 from tests.factories import make_task, make_user
@@ -31,12 +32,25 @@ async def test_prune_deletes_exactly_the_rows_past_the_retention(app: FastAPI, d
                     .values(created_at=utcnow() - timedelta(days=age))
                 )
                 await session.commit()
-    deleted = await prune(make_settings(database_url, audit={"retention_days": 30}))
+    deleted, _ = await prune(make_settings(database_url, audit={"retention_days": 30}))
     assert deleted == 6  # no other test leaves rows this old
     async with app.state.sessionmaker() as session:
         for user in users:
             kept = (await session.exec(select(Action.arguments).where(Action.user_id == user.uuid))).all()
             assert sorted(a["title"] for a in kept) == ["0 days old", "29.99 days old"]
+
+
+async def test_prune_deletes_the_rate_limit_keys_that_ran_out(app: FastAPI, database_url: str) -> None:
+    spent, live = f"test:{uuid.uuid4()}", f"test:{uuid.uuid4()}"
+    async with app.state.sessionmaker() as session:
+        session.add(RateLimit(key=spent, tat=utcnow() - timedelta(seconds=1)))
+        session.add(RateLimit(key=live, tat=utcnow() + timedelta(minutes=5)))
+        await session.commit()
+    _, keys = await prune(make_settings(database_url))
+    assert keys >= 1
+    async with app.state.sessionmaker() as session:
+        left = (await session.exec(select(RateLimit.key).where(col(RateLimit.key).in_([spent, live])))).all()
+    assert left == [live]
 
 
 def test_the_command_runs(tmp_path: Path) -> None:

@@ -8,8 +8,9 @@ slower pure-Python h11 implementation. So this protocol, the httptools one with 
 - the request head (request line and headers) is capped at `SERVER_MAX_HEADER_BYTES`: past it the
   connection gets `431 Request Header Fields Too Large` and is closed, whether the head is still
   arriving (nothing more is buffered) or arrived in one piece;
-- a head must arrive within `SERVER_HEADER_TIMEOUT_S` of the connection opening (or of the
-  previous response): a connection that sends nothing, or a byte at a time, is closed.
+- a head must arrive within `SERVER_HEADER_TIMEOUT_S` of the connection opening, or of its first
+  byte (between requests the keep-alive timeout covers the wait): a connection that sends
+  nothing, or a byte at a time, is closed.
 
 Idle keep-alive connections close after `SERVER_KEEPALIVE_S`, and past `SERVER_MAX_CONNECTIONS`
 open connections uvicorn answers 503. In production nginx (deploy/) sits in front and enforces

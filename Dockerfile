@@ -15,6 +15,9 @@ COPY backend ./backend
 COPY agent ./agent
 COPY tools ./tools
 COPY db ./db
+# backend.main plugs in record/replay (replay/), which speaks the wire formats (wire/).
+COPY wire ./wire
+COPY replay ./replay
 COPY alembic.ini ./
 RUN pip install -c constraints.txt .
 

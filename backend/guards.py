@@ -124,6 +124,8 @@ async def check_running_turns(
     start of the service): a burst of simultaneous starts may pass it by their number."""
     if (await session.connection()).dialect.name == "postgresql":
         user_key = int.from_bytes(user_id.bytes[:4], "big", signed=True)
+        # Its own statement: the count below must take its snapshot after the lock is held (one
+        # statement would count from a snapshot taken before it waited for the lock).
         lock = text("SELECT pg_advisory_xact_lock(:scope, :user_key)")
         await session.exec(lock.bindparams(scope=_RUNNING_TURNS_LOCK, user_key=user_key))  # type: ignore[call-overload]
     running = ~Conversation.lease_free(utcnow())

@@ -15,6 +15,9 @@ COPY backend ./backend
 COPY agent ./agent
 COPY tools ./tools
 COPY db ./db
+# backend.main plugs in record/replay (replay/), which speaks the wire formats (wire/).
+COPY wire ./wire
+COPY replay ./replay
 COPY alembic.ini ./
 RUN pip install -c constraints.txt .
 
@@ -24,4 +27,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status != 200)"
 
 # Migrations are applied on start; they are idempotent, so restarts and extra replicas are safe.
-CMD ["sh", "-c", "python -m backend.migrate && exec uvicorn backend.main:app --host 0.0.0.0 --port 8000 --no-access-log --proxy-headers"]
+# backend.serve: uvicorn with the edge's limits (SERVER_*), FORWARDED_ALLOW_IPS applied by the app,
+# and the graceful shutdown hook.
+CMD ["sh", "-c", "python -m backend.migrate && exec python -m backend.serve --host 0.0.0.0 --port 8000"]

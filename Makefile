@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 install: $(VENV)/.installed
 
 run: install migrate  ## migrate, then serve on 127.0.0.1:8000 (SQLite file by default)
-	$(VENV)/bin/uvicorn backend.main:app --host $(HOST) --port $(PORT) --no-access-log
+	$(PY) -m backend.serve --host $(HOST) --port $(PORT)
 
 migrate: install
 	$(PY) -m backend.migrate

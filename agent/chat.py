@@ -30,6 +30,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent import event_log, turns
+from agent.background import cancel_and_wait
 from agent.config import AgentSettings, ChatSettings
 from agent.context import ChatContext, current_turn
 from agent.errors import IdempotencyKeyReused, LeaseLost, ShuttingDown
@@ -599,9 +600,7 @@ class ChatService:
 
     async def close(self, grace_s: float) -> None:
         await self.drain(grace_s)
-        for task in self._tasks | set(self._background):
-            task.cancel()
-        await asyncio.gather(*self._tasks, *self._background, return_exceptions=True)
+        await cancel_and_wait(self._tasks | set(self._background))
         await self.notifier.close()
 
 

@@ -25,6 +25,8 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agent.background import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 EVENTS = "todo_chat_events"  # payload: the conversation id
@@ -56,9 +58,7 @@ class Notifier:
 
     async def close(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task])
 
     def wake(self, conversation_id: uuid.UUID) -> None:
         """New events for this conversation (written here, or announced by another instance)."""

@@ -2,25 +2,52 @@
 
 An import gives the caller a new conversation with new ids; its history (the SDK items, so the
 model sees the same context) is restored and can be continued. Nothing is executed and no audit
-row is written: the tool calls in a transcript happened somewhere else.
+row is written: the tool calls in a transcript happened somewhere else. What an import accepts
+is bounded and checked field by field (`TranscriptImport`, `agent.transcript_items`), and it is
+stored in small chunks, so a large one never holds the event loop for long.
 """
 
+import asyncio
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.conversations import get_conversation
 from agent.events import Usage
 from agent.memory import assistant_item
+from agent.transcript_items import (
+    ITEMS_MAX,
+    ITEMS_PER_TURN_MAX,
+    TURNS_MAX,
+    HistoryItem,
+    Json,
+    Short,
+    Text,
+    Timestamp,
+    TokenCount,
+    ToolName,
+    bounded,
+)
 from agent.turns import TITLE_CHARS, UserMessage, title_of
+from db.limits import ERROR_CODE_MAX, MODEL_NAME_MAX, TITLE_MAX
 from db.models import ActionStatus, ChatTurn, Conversation, ConversationItem, TurnStatus
 from db.types import utcnow
-from tools.schemas import ToolCall
+from tools.schemas import ToolCall, storable_text
 
 FORMAT = "todo-chat-transcript"
 
@@ -83,8 +110,75 @@ async def export_transcript(
     return Transcript(title=detail.title, provider=provider, model=model, exported_at=utcnow(), turns=turns)
 
 
+def _bounded_text(limit: int) -> Any:
+    return Annotated[str, StringConstraints(max_length=limit), AfterValidator(storable_text)]
+
+
+class ImportedUsage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input_tokens: TokenCount = 0
+    output_tokens: TokenCount = 0
+    total_tokens: TokenCount = 0
+
+
+class ImportedToolCall(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: ToolName
+    arguments: Annotated[dict[str, Any], BeforeValidator(bounded)] = Field(default_factory=dict)
+    status: ActionStatus
+    result: Json = None
+    error: Text | None = None
+
+
+class ImportedTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_message: UserMessage
+    status: Literal[TurnStatus.completed, TurnStatus.failed, TurnStatus.stopped] = TurnStatus.completed
+    error: _bounded_text(ERROR_CODE_MAX) | None = None  # type: ignore[valid-type]
+    tool_calls: list[ImportedToolCall] = Field(default_factory=list, max_length=ITEMS_PER_TURN_MAX // 2)
+    reply: Text | None = None
+    usage: ImportedUsage = Field(default_factory=ImportedUsage)
+    model: _bounded_text(MODEL_NAME_MAX) | None = None  # type: ignore[valid-type]
+    created_at: Timestamp | None = None
+    items: list[HistoryItem] | None = Field(
+        None, max_length=ITEMS_PER_TURN_MAX, description="The turn's model history, SDK item format."
+    )
+
+    def history(self, seq: int) -> list[dict[str, Any]]:
+        if self.items is None:
+            return _items(self, seq)
+        return [item.model_dump(mode="json", exclude_unset=True) for item in self.items]
+
+
+class TranscriptImport(BaseModel):
+    """A transcript to import: what export gives, within the limits of an import (README)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["todo-chat-transcript"] = "todo-chat-transcript"
+    version: Literal[1] = 1
+    title: _bounded_text(TITLE_MAX) | None = None  # type: ignore[valid-type]
+    provider: Short | None = None
+    model: _bounded_text(MODEL_NAME_MAX) | None = None  # type: ignore[valid-type]
+    exported_at: Timestamp | None = None
+    turns: list[ImportedTurn] = Field(min_length=1, max_length=TURNS_MAX)
+
+    @model_validator(mode="after")
+    def _items_in_total(self) -> "TranscriptImport":
+        total = sum(len(t.items) if t.items is not None else 2 + 2 * len(t.tool_calls) for t in self.turns)
+        if total > ITEMS_MAX:
+            raise ValueError(f"{total} history items; at most {ITEMS_MAX} may be imported")
+        return self
+
+
+CHUNK_ROWS, CHUNK_BYTES = 200, 256 * 1024  # one insert's worth: a few ms of encoding each
+
+
 async def import_transcript(
-    session: AsyncSession, *, user_id: uuid.UUID, transcript: Transcript
+    session: AsyncSession, *, user_id: uuid.UUID, transcript: TranscriptImport
 ) -> uuid.UUID:
     now = utcnow()
     turns = transcript.turns
@@ -102,34 +196,55 @@ async def import_transcript(
     )
     session.add(conversation)
     await session.flush()  # the parent row first (no ORM relationship orders the inserts)
-    rows: list[ConversationItem] = []
+    turn_rows: list[dict[str, Any]] = []
+    item_rows: list[dict[str, Any]] = []
     for seq, turn in enumerate(turns, 1):
-        created = turn.created_at or now
-        row = ChatTurn(
-            conversation_id=conversation.id,
-            user_id=user_id,
-            seq=seq,
-            user_message=turn.user_message,
-            assistant_message=turn.reply,
-            status=turn.status,
-            error_code=turn.error,
-            model=turn.model,
-            created_at=created,
-            completed_at=created,
-            **turn.usage.model_dump(),
+        created, turn_id = turn.created_at or now, uuid.uuid4()
+        turn_rows.append(
+            {
+                "id": turn_id,
+                "conversation_id": conversation.id,
+                "user_id": user_id,
+                "seq": seq,
+                "user_message": turn.user_message,
+                "assistant_message_id": uuid.uuid4(),
+                "assistant_message": turn.reply,
+                "status": turn.status,
+                "error_code": turn.error,
+                "model": turn.model,
+                "created_at": created,
+                "completed_at": created,
+                **turn.usage.model_dump(),
+            }
         )
-        session.add(row)
-        history = turn.items if turn.items is not None else _items(turn, seq)
-        rows.extend(
-            ConversationItem(conversation_id=conversation.id, turn_id=row.id, item=i) for i in history
-        )
-    await session.flush()
-    session.add_all(rows)
+        item_rows += [
+            {"conversation_id": conversation.id, "turn_id": turn_id, "item": item, "created_at": created}
+            for item in turn.history(seq)
+        ]
+    for table, rows in ((ChatTurn, turn_rows), (ConversationItem, item_rows)):
+        for chunk in _chunks(rows):
+            await session.exec(insert(table), params=chunk)
+            await asyncio.sleep(0)  # other requests run between two chunks
     await session.commit()
     return conversation.id
 
 
-def _items(turn: TranscriptTurn, seq: int) -> list[dict[str, Any]]:
+def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Rows in insert-sized chunks, by count and by the size of their history item."""
+    chunk: list[dict[str, Any]] = []
+    size = 0
+    for row in rows:
+        row_size = len(json.dumps(row["item"])) if "item" in row else 0
+        if chunk and (len(chunk) >= CHUNK_ROWS or size + row_size > CHUNK_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(row)
+        size += row_size
+    if chunk:
+        yield chunk
+
+
+def _items(turn: ImportedTurn, seq: int) -> list[dict[str, Any]]:
     """History in the SDK's item format, for a transcript that carries none."""
     items: list[dict[str, Any]] = [{"role": "user", "content": turn.user_message}]
     for n, call in enumerate(turn.tool_calls, 1):

@@ -1,5 +1,6 @@
 """The application factory."""
 
+import gc
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -11,14 +12,17 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from opentelemetry.sdk.trace.export import SpanExporter
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from agent.chat import ChatService, TurnObserver
 from agent.providers import ChatModel, build_model
 from backend import mcp, openapi
 from backend.errors import install_error_handlers
+from backend.headers import DefaultHeadersMiddleware
 from backend.limits import BodyLimitMiddleware
 from backend.logs import configure_logging
 from backend.observability import RequestContextMiddleware
+from backend.ratelimit import rate_store
 from backend.routes import (
     actions,
     agent_tasks,
@@ -82,6 +86,10 @@ def create_app(
         telemetry.watch_pool(engine, limit)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.rate_store = rate_store(engine)
+        # What is loaded by now lives as long as the process: frozen, a full collection walks only
+        # what requests create (unfrozen, one took 200 ms in a large transcript import).
+        gc.freeze()
         app.state.chat = ChatService(
             app.state.sessionmaker,
             chat_model,
@@ -112,6 +120,10 @@ def create_app(
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
         telemetry=telemetry.fastapi(),
+        # Off in production unless DOCS_ENABLED: the schema is a map of the attack surface.
+        docs_url="/docs" if settings.docs else None,
+        redoc_url="/redoc" if settings.docs else None,
+        openapi_url="/openapi.json" if settings.docs else None,
     )
     app.state.settings = settings
     app.state.telemetry = telemetry
@@ -129,8 +141,11 @@ def create_app(
             expose_headers=["X-Request-ID", "Location"],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(DefaultHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(TelemetryMiddleware, telemetry=telemetry)  # outermost: sees every response
+    app.add_middleware(TelemetryMiddleware, telemetry=telemetry)
+    # Outermost: the client address is settled before anything logs, measures or limits by it.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     for module in (health, auth, tasks, agent_tasks, actions, chat, chat_ui, conversations, compat, web):
         app.include_router(module.router)
     if settings.metrics.enabled:

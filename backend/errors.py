@@ -60,6 +60,13 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+# On every route that takes a body: one that cannot even be read (not UTF-8, a broken form) is a
+# 400 from FastAPI; one that reads but does not fit is a 422.
+UNREADABLE_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "The body could not be read (not UTF-8, or a broken form)."}
+}
+
+
 class ApiError(StarletteHTTPException):
     """A failure that belongs to the HTTP layer (authentication, readiness, limits), not to the
     domain. An HTTP exception, so that FastAPI lets it through even while it reads a body."""

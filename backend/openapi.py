@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from agent.events import CHAT_EVENTS
+from backend.bodies import BODY_MODELS
 from backend.ui_chunks import CHUNKS, Wire
 
 REF = "#/components/schemas/{model}"
@@ -115,6 +116,10 @@ def install(app: FastAPI) -> None:
                 definition = chunk.model_json_schema(ref_template=REF)
                 components.update(definition.pop("$defs", {}))
                 components[ui_component(chunk)] = definition
+            for body in BODY_MODELS:  # bodies validated off the event loop (backend.bodies)
+                definition = body.model_json_schema(mode="validation", ref_template=REF)
+                components.update(definition.pop("$defs", {}))
+                components[body.__name__] = definition
             app.openapi_schema = schema
         return app.openapi_schema
 

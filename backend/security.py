@@ -10,10 +10,13 @@ from typing import Literal
 
 import jwt
 from jwt import PyJWKClient
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from agent.config import CommaSeparated
+from db.limits import NAME_MAX, SUBJECT_MAX
 from db.types import utcnow
+from tools.emails import email_or_none
+from tools.schemas import storable_text
 
 log = logging.getLogger(__name__)
 _REQUIRED = ["exp", "sub", "iat"]
@@ -34,6 +37,14 @@ class JwtSettings(BaseModel):
     issuer: str | None = None
     audience: str | None = None
     jwks_algorithms: CommaSeparated = Field(default_factory=lambda: ["RS256", "ES256"])
+
+    @model_validator(mode="after")
+    def _issuer_with_jwks(self) -> "JwtSettings":
+        # Without an issuer to check, a token of any tenant or provider whose keys share the JWKS
+        # (a multi-tenant IdP) would be accepted.
+        if self.jwks_url and not self.issuer:
+            raise ValueError("JWT_ISSUER is required when JWT_JWKS_URL is set")
+        return self
 
     def secret_problem(self) -> str | None:
         secret = self.secret.get_secret_value() if self.secret else ""
@@ -103,9 +114,32 @@ class TokenService:
             audience=self._audience,
             options={"require": _REQUIRED + (["iss"] if self._issuer else [])},
         )
-        return ExternalIdentity(
-            subject=str(claims["sub"]), email=claims.get("email"), name=claims.get("name")
-        )
+        return external_identity(claims)
+
+
+def external_identity(claims: dict[str, object]) -> ExternalIdentity:
+    """The identity an external token's claims describe, bounded and typed: the subject must be a
+    storable string that fits its column (else the token is refused); a name is cut to fit, and
+    an email that is not a string address is ignored rather than trusted."""
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not subject or len(subject) > SUBJECT_MAX or _unstorable(subject):
+        raise jwt.InvalidTokenError("sub is not a usable subject")
+    name = claims.get("name")
+    if not isinstance(name, str) or _unstorable(name) or not name.strip():
+        name = None
+    return ExternalIdentity(
+        subject=subject,
+        email=email_or_none(claims.get("email")),
+        name=name.strip()[:NAME_MAX] if name else None,
+    )
+
+
+def _unstorable(text: str) -> bool:
+    try:
+        storable_text(text)
+    except ValueError:
+        return True
+    return False
 
 
 def _signing_secret(settings: JwtSettings) -> str:

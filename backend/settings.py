@@ -7,19 +7,23 @@ group (`DB_POOL_SIZE` is `db.pool_size`, `LLM_MODEL` is `llm.model`); variables 
 (`DATABASE_URL`, `MAX_BODY_BYTES`, ...) are fields of their own.
 """
 
+import ipaddress
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field, model_validator
+from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.config import AgentSettings, ChatSettings, CommaSeparated
 from agent.providers import LlmSettings, OpenAISettings
+from backend.edge import ServerSettings
 from backend.logs import LogSettings
 from backend.mcp import McpSettings
+from backend.ratelimit import RateSettings
 from backend.security import JwtSettings, WeakSecretError
 from backend.telemetry.settings import MetricsSettings, OtelSettings
 from db.engine import DEFAULT_DATABASE_URL, PoolSettings
+from tools.audit import AuditSettings
 
 
 class Settings(BaseSettings):
@@ -55,6 +59,27 @@ class Settings(BaseSettings):
     mcp: McpSettings = McpSettings()
     metrics: MetricsSettings = MetricsSettings()
     otel: OtelSettings = OtelSettings()
+
+    # Abuse resistance: rate limits and caps, the HTTP edge, the audit trail's retention.
+    rate: RateSettings = RateSettings()
+    server: ServerSettings = ServerSettings()
+    audit: AuditSettings = AuditSettings()
+    # Proxies whose X-Forwarded-For names the client (addresses or networks; "*" trusts anyone).
+    forwarded_allow_ips: CommaSeparated = Field(default_factory=list)
+    # /docs, /redoc and /openapi.json: None means on, except in production.
+    docs_enabled: bool | None = None
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses_or_networks(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            if entry != "*":
+                ipaddress.ip_network(entry, strict=False)  # a typo fails at start, not by trusting nothing
+        return entries
+
+    @property
+    def docs(self) -> bool:
+        return self.docs_enabled if self.docs_enabled is not None else self.environment != "production"
 
     @model_validator(mode="after")
     def _check_secret(self) -> "Settings":

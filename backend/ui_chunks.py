@@ -10,7 +10,15 @@ what this backend sends is modelled; `tests/ui_conformance/` runs the real libra
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    field_serializer,
+    model_serializer,
+)
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
@@ -32,6 +40,32 @@ def _as_sent(schema: dict[str, Any]) -> None:
             del field["default"]
     if "type" in properties:
         schema["required"] = ["type", *schema.get("required", [])]
+
+
+def js_safe(value: Any) -> Any:
+    """JSON the AI SDK will parse. Its parser (secure-json-parse) refuses, as a prototype-pollution
+    attempt, a whole chunk holding a `__proto__` key, or a `constructor` object with a `prototype`
+    key, anywhere: tool arguments come from the model, so such a key would end the user's
+    stream. This view drops those keys; the audit trail (`GET /api/actions`) keeps them."""
+    if isinstance(value, dict):
+        return {
+            key: _without_prototype(item) if key == "constructor" else js_safe(item)
+            for key, item in value.items()
+            if key != "__proto__"
+        }
+    if isinstance(value, list):
+        return [js_safe(item) for item in value]
+    return value
+
+
+def _without_prototype(value: Any) -> Any:
+    if isinstance(value, dict):
+        return js_safe({key: item for key, item in value.items() if key != "prototype"})
+    return js_safe(value)
+
+
+# Model-made JSON (arguments, results): sent as the AI SDK can parse it (see `js_safe`).
+JsJson = Annotated[Any, PlainSerializer(js_safe)]
 
 
 class Wire(BaseModel):
@@ -128,7 +162,7 @@ class ToolInputAvailable(Wire):
     type: Literal["tool-input-available"] = "tool-input-available"
     tool_call_id: str
     tool_name: str
-    input: Any
+    input: JsJson
 
 
 class ToolOutputAvailable(Wire):
@@ -136,7 +170,7 @@ class ToolOutputAvailable(Wire):
 
     type: Literal["tool-output-available"] = "tool-output-available"
     tool_call_id: str
-    output: Any
+    output: JsJson
 
 
 class ToolOutputError(Wire):
@@ -153,6 +187,10 @@ class DataAction(Wire):
     type: Literal["data-action"] = "data-action"
     id: str
     data: ActionPublic
+
+    @field_serializer("data", mode="wrap")
+    def _js_safe(self, data: ActionPublic, handler: SerializerFunctionWrapHandler) -> Any:
+        return js_safe(handler(data))
 
 
 class Error(Wire):

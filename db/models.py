@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     func,
+    text,
 )
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel, col
@@ -146,6 +147,15 @@ class Conversation(SQLModel, table=True):
     __table_args__ = (
         Index("ix_conversations_user_updated", "user_id", "updated_at"),
         Index("uq_conversations_user_client_id", "user_id", "client_id", unique=True),
+        # Running turns (an unexpired lease), counted per user and in total by the caps on them;
+        # leases are cleared when a turn ends, so this index holds only the running few.
+        Index(
+            "ix_conversations_leased",
+            "user_id",
+            "lease_expires_at",
+            postgresql_where=text("lease_expires_at IS NOT NULL"),
+            sqlite_where=text("lease_expires_at IS NOT NULL"),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

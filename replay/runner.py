@@ -24,6 +24,7 @@ from pydantic import SecretStr
 from agent.providers import LlmSettings, OpenAISettings
 from backend.app import create_app
 from backend.logs import LogSettings
+from backend.ratelimit import RateSettings
 from backend.security import JwtSettings
 from backend.settings import Settings
 from db.migrate import upgrade
@@ -257,6 +258,7 @@ async def _in_process_app(
             log=LogSettings(level="ERROR"),
             llm=LlmSettings(provider="openai", api=cassette.api, model=cassette.model, max_retries=0),
             openai=OpenAISettings(api_key=SecretStr("replay")),
+            rate=RateSettings.unlimited(),
         )
         if model is not None:
             app = create_app(settings, model=model, clock=clock)

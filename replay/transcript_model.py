@@ -16,6 +16,7 @@ from agents.testing import ScriptedModel, assistant_message, function_call
 
 from agent.transcripts import Transcript
 from replay.cassette import Cassette, CassetteError, RecordedTurn, load
+from replay.compare import decoded
 from replay.transport import learn_ids, swap_ids
 
 
@@ -33,7 +34,8 @@ class TranscriptModel(Model):
         outputs = [i for i in items[last_user + 1 :] if i.get("type") == "function_call_output"]
         turn = self.transcript.turns[self.turn]
         for output, call in zip(outputs, turn.tool_calls, strict=False):  # what the ids are now
-            learn_ids(call.result if call.status == "ok" else None, output.get("output"), self.ids)
+            recorded = call.result if call.status == "ok" else None
+            learn_ids(recorded, as_audited(recorded, output.get("output")), self.ids)
         if len(outputs) < len(turn.tool_calls):
             call = turn.tool_calls[len(outputs)]
             arguments = swap_ids(json.dumps(call.arguments), self.ids)
@@ -53,6 +55,15 @@ class TranscriptModel(Model):
         scripted = ScriptedModel([[self._step(input)]])
         async for event in scripted.stream_response(system_instructions, input, *args, **kwargs):
             yield event
+
+
+def as_audited(recorded: Any, output: Any) -> Any:
+    """A tool's output in the shape its audit row records it: a page is kept there as its ids and
+    total (`tools.operations.audited_result`), so its ids pair with the page's items by place."""
+    page = decoded(output)
+    if isinstance(recorded, dict) and "ids" in recorded and isinstance(page, dict) and "items" in page:
+        return {"ids": [item.get("id") for item in page["items"]], "total": page.get("total")}
+    return output
 
 
 def as_cassette(transcript: Transcript, name: str) -> Cassette:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from backend.app import create_app
+from backend.ratelimit import RateSettings
 from backend.settings import Settings
 from db.engine import normalize_url
 from db.migrate import upgrade
@@ -21,6 +22,9 @@ from tests.factories import AuthedUser, make_user
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 JWT_SECRET = "test-secret-long-enough-for-every-hmac-algorithm-even-hs512-0123456789"
+# The suite shares apps and one client address, so its limits are out of reach; the limits
+# themselves are tested on apps of their own (tests/backend/test_rate_limits.py).
+UNLIMITED = RateSettings.unlimited().model_dump()
 
 
 async def _admin(sql: str) -> None:
@@ -72,6 +76,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         **overrides,
     }
     values["jwt"] = {"secret": JWT_SECRET, **values.get("jwt", {})}
+    values["rate"] = {**UNLIMITED, **values.get("rate", {})}
     return Settings(_env_file=None, **values)
 
 

@@ -33,12 +33,14 @@ CALL_IDS = ("call_1", "call_2", "call_3")
 
 # codec="utf-8": no lone surrogates, which are not text.
 texts = st.text(st.characters(codec="utf-8"), max_size=12)
+# Keys as a model may send them, including those the AI SDK's parser refuses (see ui.js_safe).
+keys = texts | st.sampled_from(["__proto__", "constructor", "prototype"])
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**40), 2**40) | texts,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3),
     max_leaves=8,
 )
-arguments = st.dictionaries(texts, json_values, max_size=3)
+arguments = st.dictionaries(keys, json_values, max_size=3)
 
 
 def action(tool: str, status: ActionStatus, result: Any) -> ActionPublic:

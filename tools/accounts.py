@@ -1,11 +1,9 @@
 """User accounts: registration, password login and lookup."""
 
-import asyncio
 import uuid
 from typing import Annotated
 
-from pwdlib import PasswordHash
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -13,32 +11,33 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.limits import NAME_MAX
 from db.models import User
-from tools.errors import Conflict, InvalidCredentials
-from tools.schemas import no_nul
+from tools.emails import Email, TypedEmail
+from tools.errors import Conflict, InvalidCredentials, InvalidInput
+from tools.passwords import Password, TypedPassword, check_password, hash_password, verify_password
+from tools.schemas import storable_text
 
-_hasher = PasswordHash.recommended()  # argon2id
-# Verified when the email is unknown, so a login takes as long whether or not the account exists.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
-
-Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX), AfterValidator(no_nul)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX),
+    AfterValidator(storable_text),
 ]
 
 
 class Registration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr
-    password: Password
+    email: Email = Field(description="Compared and stored case-folded, in Unicode NFKC.")
+    password: Password = Field(
+        description="8-128 characters; not your email address, not a common or easily guessed password."
+    )
     name: Name | None = None
 
 
 class Credentials(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str
-    password: str
+    email: TypedEmail
+    password: TypedPassword
 
 
 class UserPublic(BaseModel):
@@ -50,8 +49,12 @@ class UserPublic(BaseModel):
 
 
 async def register_user(session: AsyncSession, data: Registration) -> UserPublic:
-    password_hash = await asyncio.to_thread(_hasher.hash, data.password)
-    user = User(email=data.email.lower(), password_hash=password_hash, name=data.name)
+    weakness = await check_password(data.password, email=data.email, name=data.name)
+    if weakness:
+        message = f"password: {weakness}"
+        raise InvalidInput(message, [{"field": "password", "message": weakness, "type": "weak_password"}])
+    password_hash = await hash_password(data.password)
+    user = User(email=data.email, password_hash=password_hash, name=data.name)
     session.add(user)
     try:
         await session.commit()
@@ -62,13 +65,16 @@ async def register_user(session: AsyncSession, data: Registration) -> UserPublic
 
 
 async def authenticate(session: AsyncSession, credentials: Credentials) -> UserPublic:
-    stmt = select(User).where(func.lower(User.email) == credentials.email.strip().lower())
+    # Stored addresses are in normal form; lower() on both sides lets the unique index serve this.
+    stmt = select(User).where(func.lower(User.email) == func.lower(credentials.email))
     user = (await session.exec(stmt)).one_or_none()
-    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
-    valid = await asyncio.to_thread(_hasher.verify, credentials.password, stored)
-    if user is None or user.password_hash is None or not valid:
+    found = UserPublic.model_validate(user) if user else None
+    stored = user.password_hash if user else None
+    # The connection goes back to the pool before the slow part: queued logins must not hold it.
+    await session.rollback()
+    if not await verify_password(credentials.password, stored) or found is None:
         raise InvalidCredentials("incorrect email or password")
-    return UserPublic.model_validate(user)
+    return found
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> UserPublic | None:
@@ -79,12 +85,13 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> UserPublic | No
 async def get_or_create_external_user(
     session: AsyncSession, *, subject: str, email: str | None, name: str | None
 ) -> UserPublic:
-    """The local row for a subject of an external identity provider, created on first sight."""
+    """The local row for a subject of an external identity provider, created on first sight.
+    `email` must be in normal form already (`tools.emails.email_or_none`)."""
     stmt = select(User).where(User.external_subject == subject)
     user = (await session.exec(stmt)).one_or_none()
     if user is not None:
         return UserPublic.model_validate(user)
-    user = User(external_subject=subject, email=email.lower() if email else None, name=name)
+    user = User(external_subject=subject, email=email, name=name)
     session.add(user)
     try:
         await session.commit()

@@ -9,9 +9,12 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from time import perf_counter
 from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel, Field
+from sqlalchemy import delete
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,6 +27,12 @@ log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "internal error"
 R = TypeVar("R")
+
+
+class AuditSettings(BaseModel):
+    """`AUDIT_*`: how long the audit trail is kept (`python -m backend.prune` deletes older rows)."""
+
+    retention_days: int = Field(90, ge=1, description="audit rows older than this are pruned")
 
 
 @dataclass(frozen=True)
@@ -132,3 +141,10 @@ async def list_actions(session: AsyncSession, query: ActionQuery, *, user_id: uu
         limit=query.limit,
         offset=query.offset,
     )
+
+
+async def prune_actions(session: AsyncSession, *, before: datetime) -> int:
+    """Delete every audit row created before `before`, of every user; how many went."""
+    result = await session.exec(delete(Action).where(col(Action.created_at) < before))
+    await session.commit()
+    return int(result.rowcount)

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tools.audit import Call, Invocation, Origin, audited
 from tools.errors import InvalidInput
+from tools.paging import Page
 from tools.schemas import Arguments
 
 A = TypeVar("A", bound=Arguments)
@@ -56,9 +57,18 @@ class Operation(Generic[A, R]):
             session,
             call,
             lambda: self._effect(session, args, user_id=user_id),
-            lambda value: value.model_dump(mode="json"),
+            audited_result,
         )
 
 
 def operation(effect: Effect[A, R]) -> Operation[A, R]:
     return Operation(effect)
+
+
+def audited_result(value: BaseModel) -> Any:
+    """What the audit row keeps of a result: all of it, except for a page, which keeps the ids it
+    returned and the total. A page can be 100 long tasks; the audit trail says which were read,
+    not their text again (a deleted task must not live on in it either)."""
+    if isinstance(value, Page):
+        return {"ids": [str(item.id) for item in value.items], "total": value.total}
+    return value.model_dump(mode="json")

@@ -9,6 +9,9 @@ from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 Row = TypeVar("Row", bound=SQLModel)
+# The largest offset a list accepts. Unbounded, an offset past 2**63 reached the driver and failed
+# as a server error; no list here is paged anywhere near this far.
+OFFSET_MAX = 2**31 - 1
 T = TypeVar("T")
 
 

@@ -1,5 +1,6 @@
 """Input and output models of the task operations: the public contract of every interface."""
 
+import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -14,28 +15,36 @@ from pydantic import (
     field_validator,
 )
 
-from db.limits import DESCRIPTION_MAX, SEARCH_MAX, TITLE_MAX
+from db.limits import DESCRIPTION_MAX, SEARCH_MAX, TITLE_MAX, TOOL_NAME_MAX
 from db.models import ActionSource, ActionStatus, Priority
-from tools.paging import Page
+from tools.paging import OFFSET_MAX, Page
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def no_nul(value: str) -> str:
-    # PostgreSQL cannot store NUL in text: refuse it here as bad input, not later as a server error.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+def storable_text(value: str) -> str:
+    """Text PostgreSQL can store: no NUL (text columns refuse it) and no lone surrogate (JSON may
+    carry one, UTF-8 cannot encode it). Refused here as bad input, not later as a server error."""
+    if _UNSTORABLE.search(value):
+        raise ValueError("must not contain NUL characters or lone surrogates")
     return value
 
 
-# Stripped strings within their column's length, without NUL characters.
+no_nul = storable_text  # the earlier, narrower name; agent/turns.py still imports it
+
+# Stripped strings within their column's length, storable.
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX), AfterValidator(no_nul)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
+    AfterValidator(storable_text),
 ]
 Description = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX), AfterValidator(no_nul)
+    str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX), AfterValidator(storable_text)
 ]
 SearchText = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=SEARCH_MAX), AfterValidator(no_nul)
+    str, StringConstraints(strip_whitespace=True, max_length=SEARCH_MAX), AfterValidator(storable_text)
 ]
+ToolName = Annotated[str, StringConstraints(max_length=TOOL_NAME_MAX), AfterValidator(storable_text)]
 
 
 class Arguments(BaseModel):
@@ -106,6 +115,15 @@ class TaskQuery(Arguments):
     limit: int = Field(20, ge=1, le=100, description="Page size, 1-100.")
     offset: int = Field(0, ge=0, description="Tasks to skip, for the next page.")
 
+    @field_validator("offset")
+    @classmethod
+    def _offset_in_range(cls, value: int) -> int:
+        # Checked here rather than as a schema maximum: the tool schema the model sees (and every
+        # recorded conversation compares) stays as it was.
+        if value > OFFSET_MAX:
+            raise ValueError(f"must be at most {OFFSET_MAX}")
+        return value
+
     @field_validator("search")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
@@ -138,12 +156,12 @@ TaskPage = Page[TaskPublic]
 
 
 class ActionQuery(Arguments):
-    tool: str | None = None
+    tool: ToolName | None = None
     status: ActionStatus | None = None
     source: ActionSource | None = None
     conversation_id: uuid.UUID | None = None
     limit: int = Field(50, ge=1, le=100)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=OFFSET_MAX)
 
 
 class ToolCall(BaseModel):

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from backend.deps import AgentApiOrigin, CurrentUser, SessionDep
-from backend.errors import ErrorResponse
+from backend.errors import UNREADABLE_BODY, ErrorResponse
 from tools import tasks
 from tools.audit import Invocation
 from tools.schemas import (
@@ -49,7 +49,7 @@ async def agent_list_tasks(
     return Audited.of(await tasks.list_tasks(session, query, user_id=user.id, origin=origin))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=UNREADABLE_BODY)
 async def agent_create_task(
     body: TaskCreate, session: SessionDep, user: CurrentUser, origin: AgentApiOrigin
 ) -> Audited[TaskPublic]:
@@ -66,7 +66,7 @@ async def agent_read_task(
     return Audited.of(await tasks.read_task(session, args, user_id=user.id, origin=origin))
 
 
-@router.patch("/{task_id}", responses=NOT_FOUND)
+@router.patch("/{task_id}", responses={**NOT_FOUND, **UNREADABLE_BODY})
 async def agent_update_task(
     task_id: uuid.UUID, body: TaskUpdate, session: SessionDep, user: CurrentUser, origin: AgentApiOrigin
 ) -> Audited[TaskPublic]:

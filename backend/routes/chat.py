@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from agent.reply import ChatReply, collect_reply
 from agent.turns import ClientId, UserMessage
 from backend.deps import ChatDep, CurrentUserId, RequestIdDep, SessionDep, TimezoneDep
-from backend.errors import ErrorResponse
+from backend.errors import UNREADABLE_BODY, ErrorResponse
+from backend.guards import RATE_LIMITED, AdmitTurn
 from backend.openapi import event_stream_content, event_table
 from backend.sse import KEEPALIVE_S, event_stream
 from tools.errors import InvalidInput
@@ -49,11 +50,14 @@ class ChatRequest(BaseModel):
 @router.post(
     "/api/chat",
     description=PROTOCOL,
+    dependencies=[AdmitTurn],
     responses={
         200: {"content": event_stream_content(), "description": "The event stream, or the JSON reply."},
+        **UNREADABLE_BODY,
         404: {"model": ErrorResponse},
         409: {"model": ErrorResponse},
         422: {"model": ErrorResponse},
+        429: {"model": ErrorResponse, "description": RATE_LIMITED},
         502: {"model": ErrorResponse},
         503: {"model": ErrorResponse},
         504: {"model": ErrorResponse},

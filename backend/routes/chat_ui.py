@@ -9,7 +9,8 @@ from sse_starlette import EventSourceResponse
 
 from agent.turns import ClientId, UserMessage
 from backend.deps import ChatDep, CurrentUserId, RequestIdDep, SessionDep, TimezoneDep
-from backend.errors import ErrorResponse
+from backend.errors import UNREADABLE_BODY, ErrorResponse
+from backend.guards import RATE_LIMITED, AdmitTurn
 from backend.openapi import chunk_table, ui_stream_content
 from backend.sse import KEEPALIVE_S
 from backend.ui_stream import ui_message_stream
@@ -78,9 +79,12 @@ class UiChatRequest(BaseModel):
 @router.post(
     "",
     description=PROTOCOL,
+    dependencies=[AdmitTurn],
     responses={
         200: {"content": ui_stream_content(), "description": "The UI message stream."},
+        **UNREADABLE_BODY,
         409: {"model": ErrorResponse},
+        429: {"model": ErrorResponse, "description": RATE_LIMITED},
         503: {"model": ErrorResponse},
     },
 )
@@ -109,6 +113,7 @@ async def chat_ui(
     responses={
         200: {"content": ui_stream_content(), "description": "The running turn, from its start, then live."},
         204: {"description": "Nothing is running in this chat."},
+        404: {"model": ErrorResponse, "description": "No such route: a chat id with a line break."},
     },
 )
 async def resume_chat_ui_stream(

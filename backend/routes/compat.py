@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.reply import collect_reply
 from agent.turns import UserMessage
 from backend.deps import ChatDep, CurrentUserId, RequestIdDep, SessionDep, TimezoneDep
-from backend.errors import ApiError, ErrorResponse
+from backend.errors import UNREADABLE_BODY, ApiError, ErrorResponse
+from backend.guards import RATE_LIMITED, AdmitTurn
 from tools.schemas import ToolCall
 
 router = APIRouter(tags=["chat"])
@@ -31,7 +32,16 @@ class CompatReply(BaseModel):
     tool_calls: list[ToolCall] = Field(default_factory=list)
 
 
-@router.post("/api/{user_id}/chat", responses={403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}})
+@router.post(
+    "/api/{user_id}/chat",
+    dependencies=[AdmitTurn],
+    responses={
+        **UNREADABLE_BODY,
+        403: {"model": ErrorResponse},
+        404: {"model": ErrorResponse},
+        429: {"model": ErrorResponse, "description": RATE_LIMITED},
+    },
+)
 async def compat_chat(
     user_id: str,
     body: CompatRequest,

@@ -3,18 +3,21 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from sse_starlette import EventSourceResponse
 
 from agent import conversations, transcripts
 from agent.conversations import ConversationDetail, ConversationPage
 from agent.providers import provider_of
-from agent.transcripts import Transcript
+from agent.transcripts import Transcript, TranscriptImport
+from backend.bodies import json_body, parsed_body
 from backend.deps import ChatDep, CurrentUser, CurrentUserId, SessionDep, SettingsDep
 from backend.errors import ErrorResponse
+from backend.guards import RATE_LIMITED, AdmitImport
 from backend.openapi import event_stream_content
 from backend.sse import event_stream
 from tools.audit import list_actions
+from tools.paging import OFFSET_MAX
 from tools.schemas import ActionPage, ActionQuery
 
 router = APIRouter(
@@ -29,7 +32,7 @@ async def list_conversations(
     session: SessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> ConversationPage:
     """Your conversations, most recently active first."""
     return await conversations.list_conversations(session, user_id=user.id, limit=limit, offset=offset)
@@ -49,7 +52,7 @@ async def list_conversation_actions(
     session: SessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> ActionPage:
     """The audit trail of one conversation, newest first."""
     await conversations.owned_conversation(session, user_id=user.id, conversation_id=conversation_id)
@@ -76,12 +79,25 @@ async def export_conversation(
     )
 
 
-@router.post("/import", status_code=status.HTTP_201_CREATED, responses={422: {"model": ErrorResponse}})
+@router.post(
+    "/import",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[AdmitImport],
+    responses={
+        413: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+        429: {"model": ErrorResponse, "description": RATE_LIMITED},
+    },
+    openapi_extra=json_body(TranscriptImport),
+)
 async def import_conversation(
-    body: Transcript, response: Response, session: SessionDep, user: CurrentUser
+    request: Request, response: Response, session: SessionDep, user: CurrentUser
 ) -> ConversationDetail:
     """Re-create a conversation from a transcript, as yours, with new ids; continue it with POST /api/chat.
-    Nothing in it is executed again."""
+    Nothing in it is executed again. At most 500 turns, 200 history items a turn and 5,000 in all,
+    256 KB and 16 levels of nesting an item; only user and assistant messages, `function_call`,
+    `function_call_output` and `reasoning` items."""
+    body = await parsed_body(request, TranscriptImport)
     conversation_id = await transcripts.import_transcript(session, user_id=user.id, transcript=body)
     response.headers["Location"] = f"{router.prefix}/{conversation_id}"
     return await conversations.get_conversation(session, user_id=user.id, conversation_id=conversation_id)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from backend.deps import CurrentUser, RestOrigin, SessionDep
-from backend.errors import ErrorResponse
+from backend.errors import UNREADABLE_BODY, ErrorResponse
 from tools import tasks
 from tools.schemas import TaskChange, TaskCreate, TaskPage, TaskPublic, TaskQuery, TaskRef, TaskUpdate
 
@@ -26,7 +26,7 @@ async def list_tasks(
     return (await tasks.list_tasks(session, query, user_id=user.id, origin=origin)).unwrap()
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=UNREADABLE_BODY)
 async def create_task(
     body: TaskCreate, response: Response, session: SessionDep, user: CurrentUser, origin: RestOrigin
 ) -> TaskPublic:
@@ -44,7 +44,7 @@ async def read_task(
     return (await tasks.read_task(session, TaskRef(task_id=task_id), user_id=user.id, origin=origin)).unwrap()
 
 
-@router.patch("/{task_id}", responses=NOT_FOUND)
+@router.patch("/{task_id}", responses={**NOT_FOUND, **UNREADABLE_BODY})
 async def update_task(
     task_id: uuid.UUID, body: TaskUpdate, session: SessionDep, user: CurrentUser, origin: RestOrigin
 ) -> TaskPublic:

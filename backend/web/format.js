@@ -40,12 +40,14 @@ export function describeArguments(name, args = {}) {
   return parts.join(" · ");
 }
 
-/** The result in short: the task's title, or how many tasks a list found. */
+/** The result in short: the task's title, or how many tasks a list found. A list's audit row
+ * keeps the ids it returned (`ids`); a page itself has its `items`. */
 export function describeResult(result) {
   if (!result || typeof result !== "object") return "";
-  if (Array.isArray(result.items)) {
+  const shown = Array.isArray(result.ids) ? result.ids : result.items;
+  if (Array.isArray(shown)) {
     const count = (n) => `${n} ${n === 1 ? "task" : "tasks"}`;
-    return result.items.length < result.total ? `${result.items.length} of ${count(result.total)}` : count(result.total);
+    return shown.length < result.total ? `${shown.length} of ${count(result.total)}` : count(result.total);
   }
   if (typeof result.title === "string") return `“${result.title}”`;
   return "";

@@ -14,7 +14,8 @@ from tests.factories import PASSWORD, AuthedUser
 
 async def test_register_returns_token_and_user(client: httpx2.AsyncClient) -> None:
     response = await client.post(
-        "/api/auth/register", json={"email": "Ada@Example.com", "password": "analytical", "name": "Ada"}
+        "/api/auth/register",
+        json={"email": "Ada@Example.com", "password": "analytical engine", "name": "Ada"},
     )
     assert response.status_code == 201
     body = response.json()
@@ -139,6 +140,9 @@ async def test_missing_token_is_401(client: httpx2.AsyncClient, headers: dict) -
 async def test_registration_survives_concurrent_duplicates(client: httpx2.AsyncClient) -> None:
     email = f"race-{uuid.uuid4().hex[:8]}@example.com"
     results = await asyncio.gather(
-        *(client.post("/api/auth/register", json={"email": email, "password": "12345678"}) for _ in range(4))
+        *(
+            client.post("/api/auth/register", json={"email": email, "password": "race to the finish"})
+            for _ in range(4)
+        )
     )
     assert sorted(r.status_code for r in results) == [201, 409, 409, 409]

@@ -16,8 +16,10 @@ from fastapi import FastAPI
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from pydantic import SecretStr, ValidationError
 
 from backend.app import create_app
+from backend.security import JwtSettings
 from tests.conftest import asgi_client, make_settings
 from tests.factories import make_user
 
@@ -165,3 +167,35 @@ async def test_an_external_identity_over_mcp(idp_app: FastAPI, idp_client: httpx
     assert [t["title"] for t in tasks["items"]] == ["via MCP"]
     metadata = await idp_client.get("/.well-known/oauth-protected-resource/mcp")
     assert metadata.json()["authorization_servers"] == [ISSUER]
+
+
+async def test_claims_are_bounded_and_typed(idp_client: httpx2.AsyncClient) -> None:
+    """A long name is cut, an email that is not a string address is ignored: neither is a 500
+    that locks the user out."""
+    sub = f"user_{uuid.uuid4().hex[:8]}"
+    long_name = idp_token(sub, name="N" * 5000, email=["a@example.com", "b@example.com"])
+    response = await idp_client.get("/api/auth/me", headers=bearer(long_name))
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "N" * 100 and response.json()["email"] is None
+    for claims in ({"name": {"first": "Ada"}, "email": 42}, {"name": "bad\x00name", "email": "not an email"}):
+        again = await idp_client.get("/api/auth/me", headers=bearer(idp_token(sub, **claims)))
+        assert again.status_code == 200 and again.json()["id"] == response.json()["id"]
+
+
+async def test_external_emails_are_normalised(idp_client: httpx2.AsyncClient) -> None:
+    sub = f"user_{uuid.uuid4().hex[:8]}"
+    response = await idp_client.get(
+        "/api/auth/me", headers=bearer(idp_token(sub, email=f"{sub.upper()}@IDP.example"))
+    )
+    assert response.json()["email"] == f"{sub}@idp.example"
+
+
+@pytest.mark.parametrize("sub", ["s" * 256, "bad\x00sub", 12345, ["a", "b"]])
+async def test_an_unusable_subject_is_401(idp_client: httpx2.AsyncClient, sub: object) -> None:
+    response = await idp_client.get("/api/auth/me", headers=bearer(idp_token(sub)))  # type: ignore[arg-type]
+    assert response.status_code == 401
+
+
+def test_jwks_without_an_issuer_is_refused(jwks_url: str) -> None:
+    with pytest.raises(ValidationError, match="JWT_ISSUER is required when JWT_JWKS_URL is set"):
+        JwtSettings(jwks_url=jwks_url, secret=SecretStr("s" * 48))

@@ -75,6 +75,13 @@ def test_the_environment_names_map_to_the_groups(monkeypatch: pytest.MonkeyPatch
         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318",
         "OTEL_GENAI_CAPTURE_CONTENT": "true",
         "MCP_ALLOWED_HOSTS": "tasks.example, tasks.example:*",
+        "RATE_LOGIN_PER_ADDRESS": "7/15m",
+        "RATE_RUNNING_TURNS_PER_USER": "4",
+        "SERVER_MAX_HEADER_BYTES": "8192",
+        "AUDIT_RETENTION_DAYS": "30",
+        "FORWARDED_ALLOW_IPS": "10.0.0.0/8, 172.28.0.10",
+        "SHUTDOWN_GRACE_S": "15",
+        "DOCS_ENABLED": "true",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
@@ -90,6 +97,10 @@ def test_the_environment_names_map_to_the_groups(monkeypatch: pytest.MonkeyPatch
     assert (s.log.level, s.log.format, s.metrics.token.get_secret_value()) == ("debug", "json", "scrape")
     assert (s.otel.exporter_otlp_endpoint, s.otel.genai_capture_content) == ("http://collector:4318", True)
     assert s.mcp.allowed_hosts == ["tasks.example", "tasks.example:*"]
+    assert (s.rate.login_per_address.count, s.rate.login_per_address.period_s) == (7, 900)
+    assert (s.rate.running_turns_per_user, s.server.max_header_bytes, s.audit.retention_days) == (4, 8192, 30)
+    assert s.forwarded_allow_ips == ["10.0.0.0/8", "172.28.0.10"]
+    assert (s.shutdown_grace_s, s.docs) == (15, True)
 
 
 def test_defaults() -> None:
@@ -130,3 +141,24 @@ def test_readme_lists_every_setting() -> None:
     configuration = readme[readme.index("## Configuration") :]
     missing = [name for name in Settings.variables() if f"`{name}`" not in configuration]
     assert missing == []
+
+
+def test_forwarded_allow_ips_must_be_addresses_or_networks() -> None:
+    with pytest.raises(ValidationError, match="does not appear to be an IPv4 or IPv6"):
+        settings(forwarded_allow_ips=["nginx.internal"])
+
+
+@pytest.mark.parametrize(
+    ("environment", "enabled", "served"),
+    [
+        ("production", None, False),
+        ("production", True, True),
+        ("development", None, True),
+        ("test", False, False),
+    ],
+)
+def test_docs_are_off_in_production_unless_enabled(
+    environment: str, enabled: bool | None, served: bool
+) -> None:
+    values = {"environment": environment, "docs_enabled": enabled, "jwt": {"secret": "s" * 48}}
+    assert settings(**values).docs is served

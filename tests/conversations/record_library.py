@@ -164,7 +164,7 @@ async def _converse(app: FastAPI, timezone: str, messages: list[str]) -> None:
     async with httpx2.AsyncClient(transport=transport, base_url="http://recorder", timeout=60) as client:
         token = (
             await client.post(
-                "/api/auth/register", json={"email": "recorder@example.com", "password": "recording"}
+                "/api/auth/register", json={"email": "recorder@example.com", "password": "recording session"}
             )
         ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}", "X-Timezone": timezone}

@@ -26,7 +26,7 @@ async def test_full_cycle_on_sqlite(tmp_path: Path) -> None:
     async with app.router.lifespan_context(app), asgi_client(app) as client:
         user = await register(client, email="Dev@Example.com")
         duplicate = await client.post(
-            "/api/auth/register", json={"email": "dev@example.com", "password": "12345678"}
+            "/api/auth/register", json={"email": "dev@example.com", "password": "another long one"}
         )
         assert duplicate.status_code == 409
         other = await register(client, "other@example.com")

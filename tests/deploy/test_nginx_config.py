@@ -5,9 +5,9 @@ import re
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from agent.config import ChatSettings
+from backend.edge import ServerSettings
 from backend.settings import Settings
 from deploy.nginx import render as renderer
 from deploy.nginx.render import RenderError, render
@@ -84,10 +84,8 @@ def test_streams_outlive_the_turn_timeout() -> None:
 def test_idle_upstream_connections_close_before_the_instances_close_them() -> None:
     """Otherwise nginx may send a POST on a connection the instance is closing: a 502."""
     command = serve_command()
-    flag = "--timeout-keep-alive"
-    instance_keepalive = int(command[command.index(flag) + 1]) if flag in command else None
-    if instance_keepalive is None:
-        instance_keepalive = uvicorn.Config("backend.main:app").timeout_keep_alive
+    assert command[:3] == ["python", "-m", "backend.serve"], command
+    instance_keepalive = ServerSettings.model_fields["keepalive_s"].default  # SERVER_KEEPALIVE_S
     upstream = re.search(r"upstream api \{(.*?)\n    \}", SHIPPED, flags=re.DOTALL)
     assert upstream
     assert seconds(directive("keepalive_timeout", upstream.group(1))[0]) < instance_keepalive

@@ -1,5 +1,6 @@
 """The audit trail: one row per invocation, for success and failure, scoped to its user."""
 
+import json
 import uuid
 from typing import Any
 
@@ -10,7 +11,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from db.models import Action, ActionSource, Priority, Task
-from tests.factories import AuthedUser
+from tests.chat import chat_app
+from tests.factories import AuthedUser, make_task, make_user
+from tests.provider import call, text
 from tools import tasks
 from tools.audit import Call, Origin, audited
 from tools.errors import NotFound
@@ -126,3 +129,31 @@ async def test_unexpected_failure_is_recorded_without_internals(app: FastAPI, al
     assert invocation.action.status == "error"
     with pytest.raises(DBAPIError, match="value too long"):
         invocation.unwrap()
+
+
+@pytest.mark.parametrize("path", ["/api/tasks", "/api/agent/tasks"])
+async def test_a_list_is_audited_as_its_ids_and_total(
+    app: FastAPI, client: httpx2.AsyncClient, path: str
+) -> None:
+    """A page of 100 long tasks wrote 256 KB of audit row; it is the ids and the total now, for
+    every source, so a deleted task's text does not live on in the trail either."""
+    user = await make_user(app)
+    created = [
+        await make_task(app, user, f"Task {n} " + "t" * 190, description="d" * 2000) for n in range(101)
+    ]
+    page = await client.get(path, params={"limit": 100}, headers=user.headers)
+    assert page.status_code == 200
+    async with app.state.sessionmaker() as session:
+        stmt = select(Action).where(Action.user_id == user.uuid, Action.tool == "list_tasks")
+        (row,) = (await session.exec(stmt)).all()
+    assert row.result == {"ids": [str(task.id) for task in created[:100]], "total": 101}
+    size = len(json.dumps(row.model_dump(mode="json")))
+    assert size < 5 * 1024, f"the audit row is {size} bytes"
+
+
+async def test_the_chat_audits_a_list_the_same_way(database_url: str) -> None:
+    async with chat_app(database_url, call("list_tasks", {}), text("You have one task.")) as chat:
+        task = await make_task(chat.app, chat.user, "Soap")
+        events = await chat.events("what do I have?")
+    (result,) = [data for name, _, data in events if name == "tool_result"]
+    assert result["result"] == {"ids": [str(task.id)], "total": 1}

@@ -1,6 +1,7 @@
 """Two instances of the service behind nginx, as deployed: a turn stopped from the other instance,
-an instance killed mid-turn. Real processes on loopback; the model is the offline one, served
-slowly over HTTP so that a turn can be caught in the middle."""
+an instance killed mid-turn, an instance shut down mid-turn (a deploy). Real processes on
+loopback, served as in production (`python -m backend.serve`); the model is the offline one,
+served slowly over HTTP so that a turn can be caught in the middle."""
 
 import asyncio
 import json
@@ -33,7 +34,7 @@ class Instance:
 
 
 @asynccontextmanager
-async def instance(database_url: str, model_url: str) -> AsyncIterator[Instance]:
+async def instance(database_url: str, model_url: str, *, grace_s: float = 20) -> AsyncIterator[Instance]:
     port = free_port()
     env = {
         **os.environ,
@@ -46,9 +47,10 @@ async def instance(database_url: str, model_url: str) -> AsyncIterator[Instance]
         "LLM_MODEL": "offline-rules",
         "LLM_MAX_RETRIES": "0",
         "LOG_LEVEL": "WARNING",
+        "SHUTDOWN_GRACE_S": str(grace_s),
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(port), "--log-level", "warning",
+        sys.executable, "-m", "backend.serve", "--port", str(port),
         cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -166,3 +168,68 @@ async def test_an_instance_killed_mid_turn(database_url: str) -> None:
     # The next turn's model saw the dead turn's committed step: the call and its output.
     history = [item.get("type") for item in seen[-1].items if item.get("type")]
     assert history[:2] == ["function_call", "function_call_output"]
+
+
+async def test_a_deploy_lets_a_turn_finish_and_sends_new_ones_elsewhere(database_url: str) -> None:
+    """SIGTERM (a rolling deploy) with time to spare: the running turn ends normally, while the
+    instance, still serving, says it is not ready and refuses new turns with 503 before any work."""
+    seen: list[ModelRequest] = []
+    async with (
+        slow_model(seen) as model,
+        instance(database_url, model, grace_s=30) as a,
+        httpx2.AsyncClient(timeout=30) as client,
+    ):
+        headers = await register(client, a.url)
+        async with client.stream(
+            "POST", f"{a.url}/api/chat", json={"message": MESSAGE}, headers=headers
+        ) as turn:
+            lines = turn.aiter_lines()
+            first = await events_until(lines, "tool_call")
+            a.process.send_signal(signal.SIGTERM)
+            await asyncio.sleep(0.5)
+            ready = await client.get(f"{a.url}/ready")
+            refused = await client.post(f"{a.url}/api/chat", json={"message": "hello"}, headers=headers)
+            rest = await events_until(lines, "done")
+        # uvicorn re-raises the signal once it has shut down cleanly, as a process should.
+        assert await asyncio.wait_for(a.process.wait(), 30) in (0, -signal.SIGTERM)
+    assert first[0][0] == "conversation"
+    assert ready.status_code == 503
+    assert refused.status_code == 503 and refused.json()["error"]["code"] == "shutting_down"
+    assert "retry-after" in refused.headers
+    assert rest[-1][0] == "done" and rest[-1][1]["stopped"] is False
+    assert "text_delta" in [name for name, _ in rest]
+
+
+async def test_a_deploy_that_outlasts_the_grace_leaves_nothing_locked(database_url: str) -> None:
+    """SIGTERM with too little grace for the turn: the client is told `server_shutdown`, the turn is
+    stored as interrupted with what it did, and the conversation takes the next message at once
+    through the other instance (no lease to wait out)."""
+    seen: list[ModelRequest] = []
+    async with (
+        slow_model(seen) as model,
+        instance(database_url, model, grace_s=0.5) as a,
+        instance(database_url, model) as b,
+        running_nginx([a.url.removeprefix("http://"), b.url.removeprefix("http://")]) as edge,
+        httpx2.AsyncClient(timeout=30) as client,
+    ):
+        headers = await register(client, edge.url)
+        async with client.stream(
+            "POST", f"{a.url}/api/chat", json={"message": MESSAGE}, headers=headers
+        ) as turn:
+            lines = turn.aiter_lines()
+            first = await events_until(lines, "tool_result")
+            a.process.send_signal(signal.SIGTERM)
+            rest = await events_until(lines, "error")
+        # uvicorn re-raises the signal once it has shut down cleanly, as a process should.
+        assert await asyncio.wait_for(a.process.wait(), 30) in (0, -signal.SIGTERM)
+        conversation_id = first[0][1]["conversation_id"]
+        body = {"message": "show my tasks", "conversation_id": conversation_id, "stream": False}
+        reply = await client.post(f"{edge.url}/api/chat", json=body, headers=headers)
+        detail = (await client.get(f"{edge.url}/api/conversations/{conversation_id}", headers=headers)).json()
+    assert rest[-1][0] == "error" and rest[-1][1]["code"] == "server_shutdown", rest[-1]
+    assert reply.status_code == 200, reply.text
+    assert [(t["status"], (t["error"] or {}).get("code")) for t in detail["turns"]] == [
+        ("failed", "interrupted"),
+        ("completed", None),
+    ]
+    assert [action["tool"] for action in detail["turns"][0]["actions"]] == ["create_task"]

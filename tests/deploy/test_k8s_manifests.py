@@ -204,21 +204,7 @@ def test_the_api_pods_serve_without_migrating() -> None:
     assert "migrate" not in " ".join(api_container()["command"])
 
 
-@pytest.mark.parametrize(
-    ("kind", "module"),
-    [
-        ("Job", "backend.migrate"),
-        pytest.param(
-            "CronJob",
-            "backend.prune",
-            # The lead is writing backend.prune (audit retention, issue 12); until it exists the
-            # CronJob names a module that is not there yet. This mark goes away by itself then.
-            marks=pytest.mark.xfail(
-                importlib.util.find_spec("backend.prune") is None, reason="backend.prune is not written yet"
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize(("kind", "module"), [("Job", "backend.migrate"), ("CronJob", "backend.prune")])
 def test_jobs_run_modules_that_exist(kind: str, module: str) -> None:
     (container,) = pod_spec(KINDS[kind])["containers"]
     assert container["command"] == ["python", "-m", module]

@@ -1,11 +1,13 @@
 """Async engine and session factory construction."""
 
-from typing import Any
+import time
+from typing import Any, Protocol, cast
 
 from pydantic import BaseModel, Field
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 # libpq options that asyncpg does not understand as connect() keywords.
@@ -24,6 +26,39 @@ class PoolSettings(BaseModel):
     pool_timeout_s: float = Field(30.0, gt=0, description="wait this long for a free connection")
     # A round trip per checkout, to survive connections the server (or a proxy) dropped.
     pool_pre_ping: bool = True
+
+
+class PoolObserver(Protocol):
+    def waiting(self, delta: int) -> None:
+        """One more (+1) or one fewer (-1) caller waiting for a connection."""
+
+    def obtained(self, seconds: float) -> None:
+        """A caller got its connection (or gave up) after this long."""
+
+
+class ObservedPool(AsyncAdaptedQueuePool):
+    """The async queue pool, telling its `observer` how many callers wait for a connection and how
+    long each took to get one (a free one, or a new one opened and pinged). The pool's own counts
+    (checked out, checked in) cannot show that requests queue for connections; this can."""
+
+    observer: PoolObserver | None = None
+
+    def connect(self) -> PoolProxiedConnection:
+        observer = self.observer
+        if observer is None:
+            return super().connect()
+        started = time.perf_counter()
+        observer.waiting(1)
+        try:
+            return super().connect()
+        finally:
+            observer.waiting(-1)
+            observer.obtained(time.perf_counter() - started)
+
+    def recreate(self) -> "ObservedPool":
+        pool = cast(ObservedPool, super().recreate())  # `dispose()`: the same pool anew, still watched
+        pool.observer = self.observer
+        return pool
 
 
 def normalize_url(raw: str) -> URL:
@@ -68,6 +103,7 @@ def create_engine(raw_url: str, pool: PoolSettings | None = None) -> AsyncEngine
         return engine
     return create_async_engine(
         url,
+        poolclass=ObservedPool,
         pool_size=pool.pool_size,
         max_overflow=pool.max_overflow,
         pool_recycle=pool.pool_recycle_s,

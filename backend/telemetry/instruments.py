@@ -15,6 +15,8 @@ FIRST_TOKEN_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 # The GenAI conventions' advised boundaries.
 MODEL_CALL_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
 TOKEN_BUCKETS = tuple(float(4**n) for n in range(14))  # 1 .. 67M
+# A free connection comes in well under a millisecond; a new one in a few; a queue takes longer.
+POOL_WAIT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5, 10, 30)
 # The codes of the error bodies that say "not now" rather than "not so" (see backend.errors).
 REJECTIONS = ("rate_limited", "conversation_busy", "overloaded", "shutting_down")
 
@@ -29,6 +31,8 @@ class Instruments:
     rejections: Counter  # requests turned away before any work, by `reason`
     model_duration: Histogram  # gen_ai.client.operation.duration
     model_tokens: Histogram  # gen_ai.client.token.usage, by `gen_ai.token.type`
+    pool_wait: Histogram  # db.client.connection.wait_time: how long getting a connection took
+    pool_pending: UpDownCounter  # db.client.connection.pending_requests: callers waiting for one
 
     @classmethod
     def on(cls, meter: Meter) -> "Instruments":
@@ -75,5 +79,16 @@ class Instruments:
                 "{token}",
                 "Measures number of input and output tokens used.",
                 explicit_bucket_boundaries_advisory=TOKEN_BUCKETS,
+            ),
+            pool_wait=meter.create_histogram(
+                "db.client.connection.wait_time",
+                "s",
+                "The time it took to obtain an open connection from the pool.",
+                explicit_bucket_boundaries_advisory=POOL_WAIT_BUCKETS,
+            ),
+            pool_pending=meter.create_up_down_counter(
+                "db.client.connection.pending_requests",
+                "{request}",
+                "Requests waiting for an open connection from the pool.",
             ),
         )

@@ -25,6 +25,7 @@ from sqlalchemy.pool import QueuePool
 
 from backend.telemetry.instruments import SCOPE, Instruments
 from backend.telemetry.settings import MetricsSettings, OtelSettings
+from db.engine import ObservedPool
 
 # Probes and the scrape itself would drown the request metrics.
 UNOBSERVED = frozenset({"/metrics", "/health", "/ready"})
@@ -84,8 +85,10 @@ class Telemetry:
 
     def watch_pool(self, engine: AsyncEngine, limit: int | None) -> None:
         """Report the engine's pool: connections used and idle, and `limit`, the most it opens
-        (where the pool settings apply: not to SQLite)."""
+        (where the pool settings apply: not to SQLite), and how long connections took to get."""
         self._engine, self._pool_limit = engine, limit
+        if isinstance(engine.pool, ObservedPool):
+            engine.pool.observer = _PoolMetrics(self.instruments)
 
     def shutdown(self) -> None:
         if isinstance(self.meter_provider, MeterProvider):
@@ -105,6 +108,17 @@ class Telemetry:
     def _connections_max(self, _: CallbackOptions) -> Iterable[Observation]:
         if self._pool() is not None and self._pool_limit is not None:
             yield Observation(self._pool_limit)
+
+
+class _PoolMetrics:
+    def __init__(self, instruments: Instruments) -> None:
+        self._instruments = instruments
+
+    def waiting(self, delta: int) -> None:
+        self._instruments.pool_pending.add(delta)
+
+    def obtained(self, seconds: float) -> None:
+        self._instruments.pool_wait.record(seconds)
 
 
 def _unobserved(scope: MutableMapping[str, Any]) -> bool:

@@ -140,3 +140,24 @@ async def test_an_empty_token_is_no_token(database_url: str) -> None:
 async def test_metrics_can_be_switched_off(database_url: str) -> None:
     async with chat_app(database_url, metrics={"enabled": False}) as chat:
         assert (await chat.client.get("/metrics")).status_code == 404
+
+
+async def test_requests_waiting_for_a_connection_are_seen(database_url: str) -> None:
+    """With the pool's one connection taken, a request queues: the scrape shows it waiting, and
+    then how long it waited."""
+    async with chat_app(database_url, db={"pool_size": 1, "max_overflow": 0}) as chat:
+        await chat.client.get("/api/tasks", headers=chat.user.headers)  # the connection exists
+        async with chat.app.state.engine.connect() as taken:
+            await taken.exec_driver_sql("SELECT 1")
+            queued = asyncio.create_task(chat.client.get("/api/tasks", headers=chat.user.headers))
+            await asyncio.sleep(0.4)
+            during = await scrape(chat)
+        assert (await queued).status_code == 200
+        after = await scrape(chat)
+
+    assert value(during, "db_client_connection_pending_requests") == 1
+    assert value(after, "db_client_connection_pending_requests") == 0
+    waits = "db_client_connection_wait_time_seconds"
+    assert value(after, f"{waits}_count") >= 3  # the first request, the taken one, the queued one
+    assert value(after, f"{waits}_bucket", le="0.25") == value(after, f"{waits}_count") - 1, "one waited"
+    assert value(after, f"{waits}_sum") >= 0.4

@@ -1,6 +1,9 @@
 """What the HTTP exchange itself tells: chat latency as its client sees it, open event streams,
 and requests refused before any work.
 
+Chat latency is read from what each chat route sends: `POST /api/chat` (our events, or the JSON
+reply), `POST /api/chat/ui` (the AI SDK's chunks) and `POST /api/{user_id}/chat` (JSON).
+
 A pure ASGI middleware, so streams pass through untouched; it only reads what goes by. It also
 makes the app's telemetry `current` for everything the request does, including the chat turn it
 starts (a task inherits the request's context).
@@ -17,7 +20,8 @@ from agent.events import TextDelta, TurnDone, TurnFailed
 from backend.telemetry.instruments import REJECTIONS
 from backend.telemetry.providers import Telemetry, current
 
-CHAT = ("POST", "/api/chat")
+# The chat routes (by their templates) and what they answer: our events, AI SDK chunks, or JSON.
+CHAT_ROUTES = {"/api/chat": "events", "/api/chat/ui": "ui", "/api/{user_id}/chat": "json"}
 _REJECTING = frozenset({409, 429, 503})
 _MAX_ERROR_BODY = 64 * 1024
 TEXT_DELTA = TextDelta.model_fields["type"].default
@@ -53,7 +57,7 @@ class _Exchange:
     def __init__(self, telemetry: Telemetry, scope: Scope) -> None:
         self.instruments = telemetry.instruments
         self.scope = scope
-        self.chat = (scope["method"], scope["path"]) == CHAT
+        self.chat: str | None = None  # which kind of chat response, once the route is known
         self.started = perf_counter()
         self.status = 0
         self.stream: dict[str, str] | None = None  # the attributes of an open event stream
@@ -64,6 +68,8 @@ class _Exchange:
     def saw(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = message["status"]
+            if self.scope["method"] == "POST":
+                self.chat = CHAT_ROUTES.get(self.route())
             headers = Headers(raw=message.get("headers", []))
             if headers.get("content-type", "").startswith("text/event-stream"):
                 self.stream = {"http.route": self.route()}
@@ -72,9 +78,12 @@ class _Exchange:
                 self.body = bytearray()
         elif message["type"] == "http.response.body":
             chunk: bytes = message.get("body", b"")
-            if self.stream is not None and self.chat:
+            if self.stream is not None and self.chat == "events":
                 for event, data in self.events.feed(chunk):
                     self.on_event(event, data)
+            elif self.stream is not None and self.chat == "ui":
+                for _, data in self.events.feed(chunk):
+                    self.on_chunk(data)
             elif self.body is not None and len(self.body) < _MAX_ERROR_BODY:
                 self.body += chunk
             if not message.get("more_body", False):
@@ -92,6 +101,19 @@ class _Exchange:
             self.turn_ended("completed")
         elif event == FAILED:
             self.turn_ended(_code(data) or "unknown")
+
+    def on_chunk(self, data: str) -> None:
+        """An AI SDK chunk: `text-delta`, and `finish` (`finishReason` `error` with the code in its
+        metadata when the turn failed)."""
+        if data.startswith('{"type":"text-delta"') and not self.first_token_seen:
+            self.first_token_seen = True
+            self.instruments.first_token.record(self.elapsed())
+        elif data.startswith('{"type":"finish"'):
+            finish = json.loads(data)
+            failed = finish.get("finishReason") == "error"
+            self.turn_ended(
+                (finish.get("messageMetadata") or {}).get("errorCode", "unknown") if failed else "completed"
+            )
 
     def turn_ended(self, outcome: str) -> None:
         if not self.turn_seen:
@@ -133,8 +155,8 @@ class _EventReader:
         for frame in frames:
             lines = [line for line in frame.split("\n") if ": " in line and not line.startswith(":")]
             fields = dict(line.split(": ", 1) for line in lines)
-            if "event" in fields:
-                events.append((fields["event"], fields.get("data", "")))
+            if "event" in fields or "data" in fields:  # (an AI SDK frame is `data:` alone)
+                events.append((fields.get("event", "message"), fields.get("data", "")))
         return events
 
 

@@ -161,3 +161,22 @@ async def test_requests_waiting_for_a_connection_are_seen(database_url: str) -> 
     assert value(after, f"{waits}_count") >= 3  # the first request, the taken one, the queued one
     assert value(after, f"{waits}_bucket", le="0.25") == value(after, f"{waits}_count") - 1, "one waited"
     assert value(after, f"{waits}_sum") >= 0.4
+
+
+async def test_every_chat_route_is_measured(database_url: str) -> None:
+    """The AI SDK stream and the compatibility route count as chat turns too, failed ones by code."""
+    async with chat_app(database_url, text("Hello there."), failure(500), text("fine")) as chat:
+        message = {"id": "m1", "role": "user", "parts": [{"type": "text", "text": "hi"}]}
+        for chat_id in ("ui-1", "ui-2"):
+            ui = await chat.client.post(
+                "/api/chat/ui", json={"id": chat_id, "messages": [message]}, headers=chat.user.headers
+            )
+            assert ui.status_code == 200
+        compat = await chat.client.post(
+            f"/api/{chat.user.id}/chat", json={"message": "hi"}, headers=chat.user.headers
+        )
+        assert compat.status_code == 200
+        metrics = await scrape(chat)
+    assert value(metrics, "chat_turn_duration_seconds_count", outcome="completed") == 2
+    assert value(metrics, "chat_turn_duration_seconds_count", outcome="model_unavailable") == 1
+    assert value(metrics, "chat_turn_time_to_first_token_seconds_count") == 1, "the UI stream's text"

@@ -177,6 +177,24 @@ async def _history(chat: Chat, conversation_id: str) -> list[dict[str, Any]]:
         return [row.item for row in (await session.exec(stmt)).all()]
 
 
+async def test_nobody_else_can_stop_or_follow_a_turn(database_url: str) -> None:
+    """Another user's running turn is "not found" to stop and to resume, and runs on regardless."""
+    gate = Gate(text("Done."))
+    async with chat_app(database_url, gate) as chat:
+        stranger = await chat.another_user()
+        running = asyncio.create_task(chat.events("hello"))
+        await asyncio.wait_for(gate.entered.wait(), 10)
+        conversation_id = (await chat.get("/api/conversations"))["items"][0]["id"]
+        base = f"/api/conversations/{conversation_id}"
+        stop = await chat.client.post(f"{base}/stop", headers=stranger.headers)
+        follow = await chat.client.get(f"{base}/stream", headers=stranger.headers)
+        gate.release.set()
+        events = await running
+    assert (stop.status_code, stop.json()["error"]["code"]) == (404, "not_found")
+    assert follow.status_code == 404
+    assert events[-1][0] == "done" and events[-1][2]["stopped"] is False
+
+
 async def test_a_message_sent_twice_runs_once(database_url: str) -> None:
     gate = Gate(text("Added Bread."))
     async with chat_app(database_url, call("create_task", {"title": "Bread"}, call_id="c1"), gate) as chat:

@@ -50,7 +50,7 @@ from agent.events import (
 from agent.failures import TurnErrorCode, TurnFailure, classify
 from agent.function_tools import ToolOutcome, task_tools
 from agent.instructions import instructions
-from agent.memory import ConversationMemory, assistant_item
+from agent.memory import ConversationMemory, assistant_item, input_items
 from agent.notifier import Notifier
 from agent.providers import ChatModel, model_name
 from agent.retry import retrying
@@ -73,9 +73,18 @@ class StopReason(enum.StrEnum):
 
 
 class TurnStream(Protocol):
-    """A turn's events as a client reads them, in order, ending with `done` or `error`."""
+    """A turn's events as a client reads them, in order, ending with `done` or `error`: in
+    batches of what was ready at once, so that a burst (a fast model's text deltas) costs one
+    write to the client rather than one per event."""
 
-    def events(self) -> AsyncIterator[TurnEvent]: ...
+    def batches(self) -> AsyncIterator[list[TurnEvent]]: ...
+
+
+async def events(turn: TurnStream) -> AsyncIterator[TurnEvent]:
+    """A turn's events one by one."""
+    async for batch in turn.batches():
+        for event in batch:
+            yield event
 
 
 def terminal(event: TurnEvent) -> bool:
@@ -127,9 +136,15 @@ class RunningTurn:
     def close(self) -> None:
         self._queue.put_nowait(None)
 
-    async def events(self) -> AsyncIterator[TurnEvent]:
+    async def batches(self) -> AsyncIterator[list[TurnEvent]]:
         while (event := await self._queue.get()) is not None:
-            yield event
+            batch = [event]
+            while not self._queue.empty():
+                if (event := self._queue.get_nowait()) is None:
+                    yield batch
+                    return
+                batch.append(event)
+            yield batch
 
 
 class LoggedTurn:
@@ -151,15 +166,17 @@ class LoggedTurn:
         self._after = after
         self._first = first
 
-    async def events(self) -> AsyncIterator[TurnEvent]:
+    async def batches(self) -> AsyncIterator[list[TurnEvent]]:
         last, pending = self._after, self._first
         async with self._notifier.watching(self._conversation_id) as news:
             while True:
-                for event in pending:
-                    yield event
-                    last = event.id
-                    if terminal(event):
-                        return
+                ended = next((n for n, event in enumerate(pending) if terminal(event)), None)
+                if ended is not None:
+                    yield pending[: ended + 1]
+                    return
+                if pending:
+                    yield pending
+                    last = pending[-1].id
                 news.clear()
                 # Notifications wake us at once; the timeout is the poll when they do not arrive.
                 with contextlib.suppress(TimeoutError):
@@ -171,9 +188,8 @@ class LoggedTurn:
                         pending = await event_log.events_after(session, self._conversation_id, last)
                         if not pending:
                             message = "the server handling this turn stopped"
-                            yield TurnEvent(
-                                last + 1, TurnFailed(code=TurnErrorCode.interrupted, message=message)
-                            )
+                            failed = TurnFailed(code=TurnErrorCode.interrupted, message=message)
+                            yield [TurnEvent(last + 1, failed)]
                             return
 
     async def _alive(self, session: AsyncSession) -> bool:
@@ -192,9 +208,8 @@ class Replay:
     def __init__(self, events: list[TurnEvent]) -> None:
         self._events = events
 
-    async def events(self) -> AsyncIterator[TurnEvent]:
-        for event in self._events:
-            yield event
+    async def batches(self) -> AsyncIterator[list[TurnEvent]]:
+        yield self._events
 
 
 @dataclass(frozen=True)
@@ -222,7 +237,7 @@ class _Outcome:
     error: TurnFailure | None
     tools: list[ToolOutcome]
     model: str
-    items: list[dict[str, object]] = field(default_factory=list)  # history still to write (a stop's)
+    items: list[dict[str, object]] = field(default_factory=list)  # history still to write: the reply
 
 
 class ChatService:
@@ -404,6 +419,7 @@ class ChatService:
             lease_token=started.lease_token,
             limit=self._history_max_items,
             history=started.history,
+            stored_input=input_items(message),
         )
         try:
             outcome = await self._execute(running, ctx, memory, message)
@@ -480,13 +496,14 @@ class ChatService:
                     None,
                     _tools(result),
                     name,
+                    memory.held,
                 )
             result.cancel()
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await relay
             if running.stop_reason == StopReason.user:
                 partial = running.text
-                items = [assistant_item(partial)] if partial else []
+                items = memory.held or ([assistant_item(partial)] if partial else [])
                 return _Outcome(
                     TurnStatus.stopped, partial, _usage(result), None, _tools(result), name, items
                 )
@@ -496,11 +513,12 @@ class ChatService:
                 error = classify(LeaseLost())
             else:
                 error = TurnFailure(TurnErrorCode.interrupted, "the server restarted while answering")
-            return _Outcome(TurnStatus.failed, None, _usage(result), error, _tools(result), name)
+            return _Outcome(TurnStatus.failed, None, _usage(result), error, _tools(result), name, memory.held)
         except Exception as exc:
             if not result.is_complete:
                 result.cancel()
-            return _Outcome(TurnStatus.failed, None, _usage(result), classify(exc), _tools(result), name)
+            failure, tools = classify(exc), _tools(result)
+            return _Outcome(TurnStatus.failed, None, _usage(result), failure, tools, name, memory.held)
         finally:
             heartbeat.cancel()
             stopping.cancel()

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,20 +33,33 @@ from agent.events import (
 from agent.failures import TurnErrorCode
 from agent.notifier import EVENTS, notify
 from db.models import ChatTurn, StoredEvent, TurnStatus
+from db.types import utcnow
 from tools.schemas import ActionPublic
 
 log = logging.getLogger(__name__)
 FLUSH_S = 0.1
 
 
-def stored(conversation_id: uuid.UUID, turn_id: uuid.UUID, event: TurnEvent) -> StoredEvent:
-    return StoredEvent(
-        conversation_id=conversation_id,
-        id=event.id,
-        turn_id=turn_id,
-        type=event.name,
-        data=event.event.model_dump(mode="json"),
-    )
+async def append(
+    session: AsyncSession, conversation_id: uuid.UUID, turn_id: uuid.UUID, events: Sequence[TurnEvent]
+) -> None:
+    """Add events to the log, in the caller's transaction: one INSERT of plain rows (a turn ends
+    with a few dozen, and the ORM's unit of work would cost more than the write)."""
+    if not events:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "conversation_id": conversation_id,
+            "id": event.id,
+            "turn_id": turn_id,
+            "type": event.name,
+            "data": event.event.model_dump(mode="json"),
+            "created_at": now,
+        }
+        for event in events
+    ]
+    await session.exec(insert(StoredEvent), params=rows)
 
 
 def loaded(row: StoredEvent) -> TurnEvent:
@@ -114,7 +127,7 @@ class EventWriter:
         batch, self._pending = self._pending, []
         try:
             async with self._sessionmaker() as session:
-                session.add_all(stored(self._conversation_id, self._turn_id, event) for event in batch)
+                await append(session, self._conversation_id, self._turn_id, batch)
                 await notify(session, EVENTS, self._conversation_id)
                 await session.commit()
         except Exception:  # the live stream goes on; readers elsewhere get these with the next batch

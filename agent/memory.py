@@ -4,9 +4,11 @@ to one user's conversation. (The SDK calls it a session; here "session" is a dat
 The SDK keeps history in its own item format (Responses input items, also for Chat Completions),
 so tool calls and their outputs go back to the model exactly as they happened.
 
-History is written step by step: the SDK adds the user's message, then each tool call with its
-output, then the reply, and each of those is committed at once — if the instance dies mid-turn,
-the next turn's model still sees what was done. A write is refused once the turn no longer holds
+History is written step by step: the user's message with the turn's start, then each tool call
+with its output as soon as it ran, then the reply with the turn's outcome. Each is committed at
+once: if the instance dies mid-turn, the next turn's model still sees what was done. Riding on the
+turn's start and end saves two transactions a turn; nothing is committed later than before, since
+the reply only counts once the turn is stored. A write is refused once the turn no longer holds
 its conversation's lease (another instance took over), so a stale turn never adds to a history
 that has moved on.
 """
@@ -14,9 +16,9 @@ that has moved on.
 import uuid
 from typing import Any, cast
 
-from agents.items import TResponseInputItem
+from agents.items import ItemHelpers, TResponseInputItem
 from agents.memory import SessionSettings
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,8 +26,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from agent.errors import LeaseLost
 from agent.retry import retrying
 from db.models import Conversation, ConversationItem
+from db.types import utcnow
 
 Item = dict[str, Any]
+# A step that holds none of these is the model's last: the SDK runs tools until there are none.
+TOOL_ITEM_TYPES = frozenset({"function_call", "function_call_output"})
 
 
 def _owned(user_id: uuid.UUID, conversation_id: uuid.UUID) -> Any:
@@ -65,9 +70,20 @@ async def append_items(
     )
     if (await session.exec(held)).first() is None:
         raise LeaseLost("another turn took this conversation over")
-    session.add_all(
-        ConversationItem(conversation_id=conversation_id, turn_id=turn_id, item=item) for item in items
-    )
+    await insert_items(session, conversation_id=conversation_id, turn_id=turn_id, items=items)
+
+
+async def insert_items(
+    session: AsyncSession, *, conversation_id: uuid.UUID, turn_id: uuid.UUID, items: list[Item]
+) -> None:
+    # One INSERT of plain rows: the ORM's unit of work would cost more than the write itself.
+    if items:
+        now = utcnow()
+        rows = [
+            {"conversation_id": conversation_id, "turn_id": turn_id, "item": item, "created_at": now}
+            for item in items
+        ]
+        await session.exec(insert(ConversationItem), params=rows)
 
 
 class ConversationMemory:
@@ -81,6 +97,7 @@ class ConversationMemory:
         lease_token: uuid.UUID,
         limit: int | None,
         history: list[Item] | None = None,
+        stored_input: list[Item] | None = None,
     ) -> None:
         self.session_id = str(conversation_id)
         self.session_settings: SessionSettings | None = SessionSettings(limit=limit)
@@ -92,6 +109,8 @@ class ConversationMemory:
         self._lease_token = lease_token
         self._history = history  # preloaded with the lease; None reads the database
         self.added: list[Item] = []  # this turn's items, as written
+        self._stored_input = stored_input  # the turn's input, written with its start
+        self.held: list[Item] = []  # the reply, for the turn's outcome to write
 
     async def get_items(self, limit: int | None = None) -> list[TResponseInputItem]:
         limit = limit if limit is not None else self._limit
@@ -109,9 +128,20 @@ class ConversationMemory:
 
     async def write(self, items: list[Item]) -> None:
         """Commit `items` to the history now, riding out a short database outage (raises
-        LeaseLost when the turn lost its lease)."""
+        LeaseLost when the turn lost its lease) — unless the turn's start wrote them already (its
+        input), or they end the turn (no tool call: the reply), which its outcome writes."""
         if not items:
             return
+        if items == self._stored_input:
+            self._stored_input = None
+            self.added.extend(items)
+            return
+        if not any(item.get("type") in TOOL_ITEM_TYPES for item in items):
+            self.held.extend(items)
+            self.added.extend(items)
+            return
+        # Not the last step after all: what was held goes first, in the order the SDK gave it.
+        batch = self.held + items
 
         async def attempt() -> None:
             async with self._sessionmaker() as session:
@@ -120,11 +150,12 @@ class ConversationMemory:
                     conversation_id=self._conversation_id,
                     turn_id=self._turn_id,
                     lease_token=self._lease_token,
-                    items=items,
+                    items=batch,
                 )
                 await session.commit()
 
         await retrying(attempt, f"writing the history of turn {self._turn_id}")
+        self.held = []
         self.added.extend(items)
 
     async def pop_item(self) -> TResponseInputItem | None:
@@ -150,6 +181,11 @@ class ConversationMemory:
                 delete(ConversationItem).where(col(ConversationItem.conversation_id).in_(owned))
             )
             await session.commit()
+
+
+def input_items(message: str) -> list[Item]:
+    """A user's message as history items: what the SDK writes for a run's text input."""
+    return cast(list[Item], ItemHelpers.input_to_new_input_list(message))
 
 
 def assistant_item(text: str) -> Item:

@@ -13,11 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agent import event_log
 from agent.errors import ConversationBusy, NoRunningTurn
-from agent.event_log import stored
 from agent.events import TurnEvent, Usage
 from agent.failures import TurnErrorCode, TurnFailure
-from agent.memory import Item, append_items, load_history
+from agent.memory import Item, append_items, input_items, insert_items, load_history
 from agent.notifier import STOPS, notify
 from db.limits import CLIENT_ID_MAX, MESSAGE_MAX
 from db.models import ChatTurn, Conversation, TurnStatus
@@ -66,7 +66,8 @@ async def start_turn(
     client_message_id: str | None = None,
 ) -> StartedTurn:
     """Take the conversation's lease (creating the conversation if none is given, or none has
-    this client id yet), store the user's message and load the history, in one transaction.
+    this client id yet), store the user's message (in the history too) and load the history, in
+    one transaction.
 
     Raises NotFound for an unknown or foreign conversation, ConversationBusy while another turn
     holds an unexpired lease, DuplicateKey when the idempotency key was stored meanwhile."""
@@ -111,6 +112,8 @@ async def start_turn(
     )
     session.add(turn)
     try:
+        items = input_items(message)
+        await insert_items(session, conversation_id=conversation_id, turn_id=turn.id, items=items)
         await session.commit()
     except IntegrityError as exc:  # the unique (user, key) index: a repeat got there first
         await session.rollback()
@@ -213,7 +216,7 @@ async def finish_turn(
         lease_token=turn.lease_token,
         items=items or [],
     )
-    session.add_all(stored(turn.conversation_id, turn.turn_id, event) for event in events or [])
+    await event_log.append(session, turn.conversation_id, turn.turn_id, events or [])
     await session.exec(
         update(ChatTurn)
         .where(col(ChatTurn.id) == turn.turn_id)

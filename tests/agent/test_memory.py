@@ -147,4 +147,4 @@ async def test_history_of_another_user_is_invisible(app: FastAPI, alice: AuthedU
         lease_token=uuid.uuid4(),
         limit=50,
     )
-    assert (await as_alice.get_items())[0]["content"] == "my secret plan"
+    assert (await as_alice.get_items())[-1]["content"] == "my secret plan"

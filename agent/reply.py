@@ -4,7 +4,7 @@ import uuid
 
 from pydantic import BaseModel
 
-from agent.chat import TurnStream
+from agent.chat import TurnStream, events
 from agent.events import MessageCompleted, TurnDone, TurnFailed, Usage
 from agent.failures import TurnErrorCode, TurnFailure
 from tools.schemas import ActionPublic
@@ -25,7 +25,7 @@ class ChatReply(BaseModel):
 async def collect_reply(turn: TurnStream) -> ChatReply:
     """The turn's reply once it is done; raises TurnFailure if it failed."""
     message: MessageCompleted | None = None
-    async for numbered in turn.events():
+    async for numbered in events(turn):
         match numbered.event:
             case MessageCompleted() as completed:
                 message = completed

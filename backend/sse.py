@@ -15,6 +15,10 @@ def event_stream(turn: TurnStream) -> EventSourceResponse:
     return EventSourceResponse(_frames(turn), ping=KEEPALIVE_S, headers=HEADERS)
 
 
-async def _frames(turn: TurnStream) -> AsyncIterator[ServerSentEvent]:
-    async for numbered in turn.events():
-        yield ServerSentEvent(data=numbered.event.model_dump_json(), event=numbered.name, id=str(numbered.id))
+async def _frames(turn: TurnStream) -> AsyncIterator[bytes]:
+    # What was ready at once goes out in one write (a burst of text deltas: one send, not thirty).
+    async for batch in turn.batches():
+        yield b"".join(
+            ServerSentEvent(data=event.event.model_dump_json(), event=event.name, id=str(event.id)).encode()
+            for event in batch
+        )

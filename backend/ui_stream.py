@@ -205,16 +205,16 @@ def ui_message_stream(turn: TurnStream) -> EventSourceResponse:
     return EventSourceResponse(frames(turn), ping=KEEPALIVE_S, headers=HEADERS, sep="\n")
 
 
-async def frames(turn: TurnStream) -> AsyncIterator[ServerSentEvent]:
-    """The turn's chunks as SSE frames, the last one `[DONE]`."""
+async def frames(turn: TurnStream) -> AsyncIterator[bytes]:
+    """The turn's chunks as SSE frames, the last one `[DONE]`; the chunks of events that were
+    ready at once go out in one write."""
     stream = UiMessageStream()
-    async for numbered in turn.events():
-        for chunk in stream.feed(numbered.event):
-            yield _frame(chunk.model_dump_json())
-    for chunk in stream.end():
-        yield _frame(chunk.model_dump_json())
-    yield _frame("[DONE]")
+    async for batch in turn.batches():
+        chunks = [chunk for numbered in batch for chunk in stream.feed(numbered.event)]
+        if chunks:
+            yield b"".join(_frame(chunk.model_dump_json()) for chunk in chunks)
+    yield b"".join(_frame(chunk.model_dump_json()) for chunk in stream.end()) + _frame("[DONE]")
 
 
-def _frame(data: str) -> ServerSentEvent:
-    return ServerSentEvent(data=data, sep="\n")
+def _frame(data: str) -> bytes:
+    return ServerSentEvent(data=data, sep="\n").encode()

@@ -141,7 +141,7 @@ def chunks_of(events: list[ChatEvent]) -> list[ui.Chunk]:
 async def sse_of(events: list[ChatEvent]) -> str:
     """The response body the server sends for a turn told by these events."""
     numbered = [TurnEvent(n, event) for n, event in enumerate(events, 1)]
-    return "".join([frame.encode().decode() async for frame in frames(Replay(numbered))])
+    return "".join([frame.decode() async for frame in frames(Replay(numbered))])
 
 
 def expected_message(chunks: list[ui.Chunk]) -> dict[str, Any]:

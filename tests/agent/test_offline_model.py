@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi import FastAPI
 
-from agent.chat import ChatService
+from agent.chat import ChatService, events
 from agent.config import AgentSettings, ChatSettings
 from agent.events import ConversationStarted, MessageCompleted, ToolCalled, TurnDone
 from agent.offline.dates import find_date
@@ -43,12 +43,12 @@ class Chat:
                 timezone=self.zone,
                 request_id=None,
             )
-        events = [numbered.event async for numbered in turn.events()]
-        assert isinstance(events[0], ConversationStarted)
-        self.conversation_id = events[0].conversation_id
-        assert isinstance(events[-1], TurnDone), events[-1]
-        reply = next(e.content for e in events if isinstance(e, MessageCompleted))
-        return [e for e in events if isinstance(e, ToolCalled)], reply
+        seen = [numbered.event async for numbered in events(turn)]
+        assert isinstance(seen[0], ConversationStarted)
+        self.conversation_id = seen[0].conversation_id
+        assert isinstance(seen[-1], TurnDone), seen[-1]
+        reply = next(e.content for e in seen if isinstance(e, MessageCompleted))
+        return [e for e in seen if isinstance(e, ToolCalled)], reply
 
 
 def calls(tool_calls: list[ToolCalled]) -> list[tuple[str, dict]]:

@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import event
 
 from agent import event_log
-
 from tests.chat import chat_app
 from tests.provider import call, text
 

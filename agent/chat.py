@@ -423,7 +423,7 @@ class ChatService:
         )
         try:
             outcome = await self._execute(running, ctx, memory, message)
-            for call_id, name in running.calls.items():  # announced, never answered: say so
+            for call_id, name in list(running.calls.items()):  # announced, never answered: say so
                 running.emit(ToolResult.of(call_id, name, None, error="stopped before it finished"))
             last = self._last_events(running, ctx, outcome)
             stored = await self._store(started, outcome, await writer.close() + last)

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from agent.memory import paired
 from backend.app import create_app
-from db.models import ChatTurn, Conversation, ConversationItem, StoredEvent
+from db.models import ChatTurn, Conversation, ConversationItem, StoredEvent, Task
 from db.types import utcnow
 from tests.chat import Chat, chat_app
 from tests.conftest import make_settings
@@ -375,3 +375,38 @@ async def test_following_a_turn_whose_instance_died_ends_with_interrupted(databa
         ) as source:
             told = [(e.event, json.loads(e.data)) async for e in source]
     assert told == [("error", {"code": "interrupted", "message": "the server handling this turn stopped"})]
+
+
+async def test_a_turn_stopped_while_its_tool_runs_says_so_and_ends(database_url: str) -> None:
+    """The tool call that was announced and never answered gets its error result, then `done`."""
+    task: dict[str, Any] = {}
+
+    async def complete_it(_: httpx2.Request) -> Step:
+        return call("update_task", {"task_id": task["id"], "completed": True}, call_id="c1")
+
+    async with chat_app(database_url, complete_it) as chat:
+        created = await chat.client.post("/api/tasks", json={"title": "Locked"}, headers=chat.user.headers)
+        task.update(created.json())
+        async with chat.app.state.sessionmaker() as holder:
+            # Another transaction holds the task's row: the tool waits for it until the stop.
+            await holder.exec(select(Task).where(Task.id == uuid.UUID(task["id"])).with_for_update())
+            running = asyncio.create_task(chat.events("mark it done"))
+            for _ in range(200):
+                conversations = (await chat.get("/api/conversations"))["items"]
+                if conversations:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)  # the tool is waiting for the row
+            stop = await chat.client.post(
+                f"/api/conversations/{conversations[0]['id']}/stop", headers=chat.user.headers
+            )
+            events = await asyncio.wait_for(running, 10)
+            await holder.rollback()
+    assert stop.status_code == 202
+    result = next(data for name, _, data in events if name == "tool_result")
+    assert (result["call_id"], result["status"], result["error"]) == (
+        "c1",
+        "error",
+        "stopped before it finished",
+    )
+    assert events[-1][0] == "done" and events[-1][2]["stopped"] is True

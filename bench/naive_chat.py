@@ -11,8 +11,15 @@ context), and the agent has the service's instructions (`agent.instructions.RULE
 What it does not do (and the service does): audit rows, rate limits, leases on a conversation,
 idempotency, resumable streams. What it holds: the request's session lives until the streamed
 response ends (FastAPI closes `yield` dependencies after the response), so a chat keeps the
-connection the user lookup took until its first tool call commits. The pool is `DB_POOL_SIZE`
-connections, no overflow (the service's setting in the benchmark), SQLAlchemy's default timeout.
+connection its user lookup took until its first tool call commits: over the first model call.
+
+Two engines of `DB_POOL_SIZE` connections each, no overflow, SQLAlchemy's default timeout: one
+for the requests' sessions, one for the SDK's memory. With one engine for both, each chat holds
+a connection while the memory asks for a second, and five chats at once deadlock the pool until
+its timeout (measured: 100 chats at once, none finished, every one a QueuePool timeout); a
+developer meets that in the first test with a few users and gives the memory its own engine, as
+the SDK's `SQLAlchemySession.from_url` does. That gives the comparator twice the service's
+connections.
 
 `python -m bench.naive_chat --port N`, with DATABASE_URL, OPENAI_BASE_URL, OPENAI_API_KEY,
 JWT_SECRET and DB_POOL_SIZE in the environment. It speaks the benchmark client's protocol
@@ -137,15 +144,16 @@ AGENT = Agent[Ctx](
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    engine = create_async_engine(
-        os.environ["DATABASE_URL"], pool_size=int(os.environ.get("DB_POOL_SIZE", "5")), max_overflow=0
-    )
+    url, size = os.environ["DATABASE_URL"], int(os.environ.get("DB_POOL_SIZE", "5"))
+    engine = create_async_engine(url, pool_size=size, max_overflow=0)
+    memory = create_async_engine(url, pool_size=size, max_overflow=0)
     async with engine.begin() as conn:
         await conn.run_sync(SQLModel.metadata.create_all, tables=[User.__table__, Task.__table__])  # type: ignore[attr-defined]
-    await SQLAlchemySession("setup", engine=engine, create_tables=True).get_items()  # the SDK's tables
-    app.state.engine = engine
+    await SQLAlchemySession("setup", engine=memory, create_tables=True).get_items()  # the SDK's tables
+    app.state.engine, app.state.memory = engine, memory
     yield
     await engine.dispose()
+    await memory.dispose()
 
 
 app = FastAPI(lifespan=lifespan)
@@ -202,7 +210,7 @@ async def register(body: Credentials, session: SessionDep) -> dict[str, str]:
 @app.post("/api/chat")
 async def chat(body: ChatIn, user: CurrentUser, session: SessionDep, request: Request) -> EventSourceResponse:
     conversation_id = body.conversation_id or uuid.uuid4()
-    engine: AsyncEngine = request.app.state.engine
+    engine: AsyncEngine = request.app.state.memory
     memory = SQLAlchemySession(f"{user.id}:{conversation_id}", engine=engine, session_settings=SessionSettings(limit=50))
     result = Runner.run_streamed(AGENT, body.message, context=Ctx(user.id, session), session=memory)
 

@@ -25,14 +25,21 @@ class Turn:
 
 
 async def chat_turn(client: httpx2.AsyncClient, token: str, conversation_id: str | None = None) -> Turn:
-    body = {"message": "add a benchmark task"} | ({"conversation_id": conversation_id} if conversation_id else {})
+    body = {"message": "add a benchmark task"} | (
+        {"conversation_id": conversation_id} if conversation_id else {}
+    )
     started = time.perf_counter()
     try:
         async with client.stream(
             "POST", "/api/chat", json=body, headers={"Authorization": f"Bearer {token}"}
         ) as r:
             if r.status_code != 200:
-                return Turn(time.perf_counter() - started, 0.0, False, f"HTTP {r.status_code} {_code(await r.aread())}")
+                return Turn(
+                    time.perf_counter() - started,
+                    0.0,
+                    False,
+                    f"HTTP {r.status_code} {_code(await r.aread())}",
+                )
             return await _read_stream(r, started)
     except httpx2.HTTPError as exc:
         return Turn(time.perf_counter() - started, 0.0, False, type(exc).__name__)
@@ -84,9 +91,9 @@ async def burst(base: str, tokens: list[str], count: int) -> tuple[list[Turn], f
 
 
 def failures(turns: list[Turn]) -> str:
-    """Each kind of failure with its count: `12× HTTP 503 overloaded`, or `none`."""
+    """Each kind of failure with its count: `12x HTTP 503 overloaded`, or `none`."""
     counts = Counter(t.failure for t in turns if not t.ok)
-    return ", ".join(f"{n}× {kind}" for kind, n in counts.most_common()) or "none"
+    return ", ".join(f"{n}x {kind}" for kind, n in counts.most_common()) or "none"
 
 
 def pct(values: list[float], q: float) -> float:

@@ -39,7 +39,7 @@ def log_summary(path: Path, top: int = 4) -> str:
             counts[f"{record[1]} {record[2]}: {record[3][:120]}"] += 1
         elif exception := _EXCEPTION.match(line.strip()):
             counts[exception[0][:160]] += 1
-    shown = "; ".join(f"{n}× `{text}`" for text, n in counts.most_common(top))
+    shown = "; ".join(f"{n}x `{text}`" for text, n in counts.most_common(top))
     return shown or "nothing logged"
 
 
@@ -69,10 +69,11 @@ async def concurrency_section(bench: Bench) -> list[str]:
         "",
     ]
     rate = {name: sum(t.ok for t in turns) / wall for name, (turns, wall, _) in results.items()}
+    service_errors = sum(not t.ok for t in results["service"][0])
     ratio = rate["service"] / rate["naive"] if rate["naive"] else float("inf")
     lines.append(
-        f"Service / naive turns/s: {rate['service']:.1f} / {rate['naive']:.1f} = **{ratio:.2f}×** "
-        f"(target ≥ {THROUGHPUT_TARGET}×); service errors: **{count - sum(t.ok for t in results['service'][0])}** "
+        f"Service / naive turns/s: {rate['service']:.1f} / {rate['naive']:.1f} = **{ratio:.2f}x** "
+        f"(target ≥ {THROUGHPUT_TARGET}x); service errors: **{service_errors}** "
         "(target 0)"
     )
     for name, (turns, _, log) in results.items():

@@ -211,7 +211,9 @@ async def register(body: Credentials, session: SessionDep) -> dict[str, str]:
 async def chat(body: ChatIn, user: CurrentUser, session: SessionDep, request: Request) -> EventSourceResponse:
     conversation_id = body.conversation_id or uuid.uuid4()
     engine: AsyncEngine = request.app.state.memory
-    memory = SQLAlchemySession(f"{user.id}:{conversation_id}", engine=engine, session_settings=SessionSettings(limit=50))
+    memory = SQLAlchemySession(
+        f"{user.id}:{conversation_id}", engine=engine, session_settings=SessionSettings(limit=50)
+    )
     result = Runner.run_streamed(AGENT, body.message, context=Ctx(user.id, session), session=memory)
 
     async def events() -> AsyncIterator[dict[str, Any]]:

@@ -109,12 +109,15 @@ async def overhead_section(bench: Bench) -> list[str]:
         }
         lines += [f"| {label} | {name} | {ms(v, 0.5)} | {ms(v, 0.95)} |" for name, v in rows.items()]
         served, bare = pct(service_total, 0.5), pct(bare_total, 0.5)
-        target = f" (target ≤ {TURN_TARGET}×)" if token_delay == 0 else ""
+        target = f" (target ≤ {TURN_TARGET}x)" if token_delay == 0 else ""
         summary.append(
             f"- {label}: service turn p50 {served * 1000:.1f} ms / bare loop p50 {bare * 1000:.1f} ms "
-            f"= **{served / bare:.2f}×**{target}" + (f"; {failed} turns failed" if failed else "")
+            f"= **{served / bare:.2f}x**{target}" + (f"; {failed} turns failed" if failed else "")
         )
         if token_delay == 0:
             first = pct([t.first_byte for t in turns["service"] if t.ok], 0.5) * 1000
-            summary.append(f"- first SSE byte p50 (zero delay): **{first:.1f} ms** (target ≤ {FIRST_BYTE_TARGET_MS:g} ms)")
+            summary.append(
+                f"- first SSE byte p50 (zero delay): **{first:.1f} ms** "
+                f"(target ≤ {FIRST_BYTE_TARGET_MS:g} ms)"
+            )
     return [*lines, "", *summary]

@@ -56,11 +56,15 @@ SECTIONS = [
 ]
 
 
+def cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 async def machine(admin: AsyncEngine) -> str:
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
-        platform.processor() or platform.machine(),
-    )
+    cpu = cpu_name()
     async with admin.connect() as conn:
         postgres = (await conn.execute(text("SHOW server_version"))).scalar_one()
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL {postgres}"
@@ -84,7 +88,11 @@ async def run(args: argparse.Namespace) -> None:
                 continue
             section_started = time.perf_counter()
             lines = await section.run(bench)
-            print("\n".join(lines), f"\n_{section.name}: {time.perf_counter() - section_started:.0f} s_\n", flush=True)
+            print(
+                "\n".join(lines),
+                f"\n_{section.name}: {time.perf_counter() - section_started:.0f} s_\n",
+                flush=True,
+            )
     finally:
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

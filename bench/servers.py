@@ -7,7 +7,6 @@ to a file in the run's log directory (printed at the end), where a section's err
 import asyncio
 import os
 import resource
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -50,12 +49,14 @@ def raise_fd_limit() -> int:
 
 
 @asynccontextmanager
-async def process(name: str, args: list[str], logs: Path, env: dict[str, str] | None = None) -> AsyncIterator[Server]:
+async def process(
+    name: str, args: list[str], logs: Path, env: dict[str, str] | None = None
+) -> AsyncIterator[Server]:
     port = free_port()
     log = logs / f"{name}-{port}.log"
     with log.open("wb") as stderr:
-        proc = subprocess.Popen(  # noqa: S603 (our own argv)
-            [sys.executable, *args, "--port", str(port)],
+        proc = await asyncio.create_subprocess_exec(
+            *[sys.executable, *args, "--port", str(port)],
             cwd=ROOT,
             env={**os.environ, **(env or {})},
             stderr=stderr,
@@ -65,15 +66,15 @@ async def process(name: str, args: list[str], logs: Path, env: dict[str, str] | 
         finally:
             proc.terminate()
             try:
-                await asyncio.to_thread(proc.wait, 30)
-            except subprocess.TimeoutExpired:
+                await asyncio.wait_for(proc.wait(), 30)
+            except TimeoutError:
                 proc.kill()
-                await asyncio.to_thread(proc.wait)
+                await proc.wait()
 
 
 async def wait_up(url: str) -> None:
     async with httpx2.AsyncClient() as client:
-        for _ in range(300):
+        for _ in range(600):  # a minute: startup on a loaded machine
             try:
                 if (await client.get(url)).status_code < 500:
                     return

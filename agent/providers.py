@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 from agent.config import CommaSeparated
 from agent.context import ChatContext
+from agent.model_client import ModelClient
 from agent.offline.model import OfflineModel
 
 Provider = Literal["openai", "offline", "replay"]
@@ -69,7 +70,8 @@ def build_model(
     recorder or a replay of recorded traffic."""
     if provider_of(llm, openai) == "offline":
         return ChatModel(lambda ctx: OfflineModel(today=ctx.now.date()))
-    client = AsyncOpenAI(
+    # The stock client, minus a cost per history item on every model call (see agent.model_client).
+    client = ModelClient(
         # Local OpenAI-compatible servers often take any key; the client insists on one.
         api_key=openai.api_key.get_secret_value() if openai.api_key else "not-needed",
         base_url=openai.base_url,

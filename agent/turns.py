@@ -296,9 +296,9 @@ async def latest_turn(
     ).first()
     if conversation is None:
         raise NotFound(f"conversation {conversation_id} not found")
-    stmt = (
-        select(ChatTurn).where(ChatTurn.conversation_id == conversation_id).order_by(col(ChatTurn.seq).desc())
-    )
+    # LIMIT 1: `first()` alone would still fetch every turn of the conversation.
+    newest = col(ChatTurn.seq).desc()
+    stmt = select(ChatTurn).where(ChatTurn.conversation_id == conversation_id).order_by(newest).limit(1)
     turn = (await session.exec(stmt)).first()
     alive = conversation.lease_expires_at is not None and conversation.lease_expires_at > utcnow()
     return turn, bool(turn is not None and turn.status == TurnStatus.running and alive)

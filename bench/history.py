@@ -11,19 +11,14 @@ with almost no history, which tells what the window costs from what carrying on 
 of turn are interleaved, so a busy machine slows them alike. The model is the zero-delay fake
 (`bench.fake_openai`, which serves both APIs); a turn's overhead is its time minus the model's.
 
-`python -m bench.history --turns 20` runs both on their own, in a throw-away database.
+`make bench BENCH_ARGS="--only history"` runs them on their own.
 """
 
-import argparse
-import asyncio
 import json
 import math
 import statistics
-import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx2
@@ -36,46 +31,24 @@ from agents import (
     OpenAIResponsesModel,
 )
 from openai import AsyncOpenAI
-from sqlalchemy import func, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import func
 from sqlmodel import select
 
 from agent.instructions import RULES
 from agent.model_client import ModelClient
-from bench.run import ADMIN_URL, Turn, chat_turn, fake_model, model_time, process, register, wait_up
-from db.engine import create_engine, create_sessionmaker, normalize_url
-from db.migrate import upgrade
+from bench.client import chat_turn, register
+from bench.context import Bench
+from bench.overhead import model_time
+from bench.servers import fake_model, service
+from db.engine import create_engine, create_sessionmaker
 from db.models import ConversationItem
 from tools.registry import OPERATIONS, json_schema
 from wire import chat_completions, responses
 from wire.reply import Reply, message
-from wire.server import free_port
 
 WINDOW = 50  # HISTORY_MAX_ITEMS's default, which the service runs with here
 ITEMS_PER_TURN = 4
 APIS = {"responses": "Responses", "chat_completions": "Chat Completions"}
-
-
-@contextmanager
-def _service(database_url: str, model_url: str, api: str) -> Iterator[str]:
-    port = free_port()
-    env = {
-        "DATABASE_URL": database_url,
-        "LLM_PROVIDER": "openai",
-        "LLM_API": api,
-        "OPENAI_BASE_URL": f"{model_url}/v1",
-        "OPENAI_API_KEY": "bench",
-        "LLM_MODEL": "gpt-bench",
-        "LLM_MAX_RETRIES": "0",
-        "HISTORY_MAX_ITEMS": str(WINDOW),
-        "JWT_SECRET": "b" * 48,
-        "LOG_LEVEL": "ERROR",
-        "ENVIRONMENT": "production",
-        "RATE_CHAT_PER_USER": "1000000/minute",  # one user sends all the turns, back to back
-    }
-    argv = [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(port)]
-    with process([*argv, "--no-access-log", "--log-level", "warning"], env):
-        yield f"http://127.0.0.1:{port}"
 
 
 async def _stored_items(database_url: str, conversation_id: str) -> int:
@@ -89,45 +62,45 @@ async def _stored_items(database_url: str, conversation_id: str) -> int:
 
 
 async def _measure(
-    client: httpx2.AsyncClient, model_url: str, token: str, turns: int, database_url: str
-) -> tuple[list[Turn], list[Turn], list[Turn], int]:
-    """Turns of three kinds, interleaved: in a new conversation, the second turn of one (its
-    history: the first turn's four items) and a turn with a full window."""
-    _, full = await chat_turn(client, token)
+    client: httpx2.AsyncClient, stats: httpx2.AsyncClient, token: str, turns: int, database_url: str
+) -> tuple[list[float], list[float], list[float], int]:
+    """Overheads (turn - model time) of turns of three kinds, interleaved: in a new conversation,
+    the second turn of one (its history: the first turn's four items) and with a full window."""
+    full = (await chat_turn(client, token)).conversation_id
     for _ in range(math.ceil(WINDOW / ITEMS_PER_TURN)):  # also the warm-up
         await chat_turn(client, token, full)
     stored = await _stored_items(database_url, full)
     if stored < WINDOW:
         raise RuntimeError(f"the long conversation holds {stored} items, fewer than a window")
-    new: list[Turn] = []
-    second: list[Turn] = []
-    window: list[Turn] = []
+    new: list[float] = []
+    second: list[float] = []
+    window: list[float] = []
     for _ in range(turns):
-        _, short = await chat_turn(client, token)
-        await model_time(model_url)  # clears the model's timings
+        short = (await chat_turn(client, token)).conversation_id
+        await model_time(stats)  # clears the model's timings
         for conversation, into in ((None, new), (short, second), (full, window)):
-            turn, _ = await chat_turn(client, token, conversation)
-            turn.model = await model_time(model_url)
-            into.append(turn)
+            turn = await chat_turn(client, token, conversation)
+            if not turn.ok:
+                raise RuntimeError(f"a turn failed: {turn.failure}")
+            into.append(turn.total - await model_time(stats))
     return new, second, window, stored
 
 
-async def history_section(database_url: str, turns: int) -> list[str]:
+async def history_section(bench: Bench, turns: int) -> list[str]:
     """Markdown lines: per wire API, the overhead p50 of a new conversation's turn, of its second
-    turn (a conversation carried on, short) and of a turn with a full window, and full / new.
-    `database_url` is a migrated database."""
+    turn (a conversation carried on, short) and of a turn with a full window, and full / new."""
     rows, stored = [], 0
     for api, label in APIS.items():
-        with fake_model(0.0, 0.0) as model_url, _service(database_url, model_url, api) as base:
-            await wait_up(f"{base}/health")
-            async with httpx2.AsyncClient(base_url=base, timeout=60) as client:
-                token = await register(client)
-                new, second, window, stored = await _measure(client, model_url, token, turns, database_url)
-        if not all(t.ok for t in new + second + window):
-            raise RuntimeError(f"{label}: {sum(not t.ok for t in new + second + window)} turns failed")
-        new_o, second_o, full_o = (
-            statistics.median(t.total - t.model for t in kind) * 1000 for kind in (new, second, window)
-        )
+        extra = {"LLM_API": api, "HISTORY_MAX_ITEMS": str(WINDOW)}
+        async with (
+            fake_model(bench.logs, 0.0, 0.0) as model,
+            service(bench.logs, bench.database_url, model.url, 20, **extra) as server,
+            httpx2.AsyncClient(base_url=server.url, timeout=60) as client,
+            httpx2.AsyncClient(base_url=model.url) as stats,
+        ):
+            token = await register(client)
+            new, second, window, stored = await _measure(client, stats, token, turns, bench.database_url)
+        new_o, second_o, full_o = (statistics.median(kind) * 1000 for kind in (new, second, window))
         rows.append(f"| {label} | {new_o:.1f} | {second_o:.1f} | {full_o:.1f} | **{full_o / new_o:.2f}x** |")
     return [
         f"## History length ({turns} turns of each kind, interleaved; zero-delay model)",
@@ -235,31 +208,3 @@ async def preparation_section(calls: int = 40) -> list[str]:
         "|---|---|---|---|---|---|",
         *rows,
     ]
-
-
-@asynccontextmanager
-async def _throwaway_database() -> AsyncIterator[str]:
-    name = f"todo_bench_history_{uuid.uuid4().hex[:8]}"
-    admin = create_async_engine(normalize_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = normalize_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        await asyncio.to_thread(upgrade, url)
-        yield url
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
-
-
-async def _main(turns: int) -> None:
-    print("\n".join(await preparation_section()), end="\n\n")
-    async with _throwaway_database() as url:
-        print("\n".join(await history_section(url, turns)))
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--turns", type=int, default=20)
-    asyncio.run(_main(parser.parse_args().turns))

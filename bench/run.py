@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bench.concurrency import concurrency_section
 from bench.context import Bench
+from bench.history import history_section, preparation_section
 from bench.memory import memory_section
 from bench.overhead import overhead_section
 from bench.servers import raise_fd_limit
@@ -51,6 +52,8 @@ async def call(function: Callable[..., Any], *args: Any) -> list[str]:
 # `Section("rest", lambda b: call(rest_section, b.database_url, 15))`.
 SECTIONS = [
     Section("overhead", overhead_section),
+    Section("history", lambda b: history_section(b, b.args.history_turns)),
+    Section("preparation", lambda _: preparation_section()),
     Section("concurrency", concurrency_section),
     Section("memory", memory_section),
 ]
@@ -104,6 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", nargs="+", choices=[s.name for s in SECTIONS], help="run these sections")
     parser.add_argument("--turns", type=int, default=100, help="turn overhead: turns on each side")
+    parser.add_argument("--history-turns", type=int, default=20, help="history: turns of each kind")
     parser.add_argument("--chats", type=int, default=500, help="concurrency: chats at once")
     parser.add_argument("--streams", type=int, default=1000, help="memory: streams held open")
     asyncio.run(run(parser.parse_args()))

@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 STORE_RETRY_S = 10.0  # how long a turn keeps trying to store its outcome before it says it could not
 PURGE_EVERY_S = 300.0
 STOP_POLL_S = 1.0
+FIRST_READ_WAIT_S = 0.05  # a turn nobody reads (its client left at once) starts after this anyway
 
 
 class StopReason(enum.StrEnum):
@@ -103,6 +104,7 @@ class RunningTurn:
         self.stop_reason: StopReason | None = None
         self.stop_requested = asyncio.Event()
         self.text = ""  # the reply as streamed so far: what a stopped turn keeps
+        self.read = asyncio.Event()  # its client took the first events
         self.calls: dict[str, str] = {}  # tool calls announced and not answered yet: id -> name
 
     def number(self, event: ChatEvent) -> TurnEvent:
@@ -138,6 +140,7 @@ class RunningTurn:
 
     async def batches(self) -> AsyncIterator[list[TurnEvent]]:
         while (event := await self._queue.get()) is not None:
+            self.read.set()
             batch = [event]
             while not self._queue.empty():
                 if (event := self._queue.get_nowait()) is None:
@@ -411,6 +414,10 @@ class ChatService:
     ) -> None:
         current_turn.set(ctx)  # this task's own context: model calls made for it know the turn
         started = running.started
+        # The client's first bytes go out before the turn's first slice of CPU (the SDK's set-up
+        # and the model request), which would otherwise run first and delay them by milliseconds.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(running.read.wait(), FIRST_READ_WAIT_S)
         memory = ConversationMemory(
             self._sessionmaker,
             user_id=ctx.user_id,

@@ -137,6 +137,14 @@ async def _take_lease(
     now: datetime,
     expires: datetime,
 ) -> int:
+    # Whether a turn still says running (its instance died holding the lease), read with the
+    # lease in one statement: the update below is then only sent when there is one.
+    stale = (
+        select(ChatTurn.id)
+        .where(col(ChatTurn.conversation_id) == conversation_id, col(ChatTurn.status) == TurnStatus.running)
+        .limit(1)
+        .scalar_subquery()
+    )
     stmt = (
         update(Conversation)
         .where(Conversation.owned(conversation_id, user_id), Conversation.lease_free(now))
@@ -147,24 +155,28 @@ async def _take_lease(
             message_count=Conversation.message_count + 1,
             updated_at=now,
         )
-        .returning(col(Conversation.turn_count))
+        .returning(col(Conversation.turn_count), stale)
+        .execution_options(synchronize_session=False)
     )
-    seq = (await session.exec(stmt)).scalar_one_or_none()
-    if seq is not None:
-        # A turn whose instance died holding an expired lease never finished: say so. The steps it
-        # committed are in the history already.
-        await session.exec(
-            update(ChatTurn)
-            .where(
-                col(ChatTurn.conversation_id) == conversation_id, col(ChatTurn.status) == TurnStatus.running
+    taken = (await session.exec(stmt)).one_or_none()
+    if taken is not None:
+        seq, stale_turn = taken
+        if stale_turn is not None:
+            # A turn whose instance died holding an expired lease never finished: say so. The
+            # steps it committed are in the history already.
+            await session.exec(
+                update(ChatTurn)
+                .where(
+                    col(ChatTurn.conversation_id) == conversation_id,
+                    col(ChatTurn.status) == TurnStatus.running,
+                )
+                .values(
+                    status=TurnStatus.failed,
+                    error_code=TurnErrorCode.interrupted,
+                    error_message="the server handling this turn stopped",
+                    completed_at=now,
+                )
             )
-            .values(
-                status=TurnStatus.failed,
-                error_code=TurnErrorCode.interrupted,
-                error_message="the server handling this turn stopped",
-                completed_at=now,
-            )
-        )
         return int(seq)
     await session.rollback()
     owned = select(Conversation.id).where(Conversation.owned(conversation_id, user_id))

@@ -3,6 +3,7 @@ rows, and the requests made of a running turn. Each function is one short transa
 held while the model thinks."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -191,16 +192,23 @@ async def keyed_turn(session: AsyncSession, user_id: uuid.UUID, key: str) -> Cha
     return (await session.exec(stmt)).first()
 
 
-async def renew_lease(session: AsyncSession, turn: StartedTurn, lease_s: float) -> bool:
-    """Extend our lease; False when it is no longer ours (it expired and another turn took it)."""
+async def renew_leases(session: AsyncSession, held: Sequence[StartedTurn], lease_s: float) -> set[uuid.UUID]:
+    """Extend the leases of these running turns, in one statement whatever their number; the ids
+    of the turns whose lease is still theirs (one that expired and was taken over is not)."""
+    if not held:
+        return set()
+    by_token = {turn.lease_token: turn.turn_id for turn in held}
     stmt = (
         update(Conversation)
         .where(
-            col(Conversation.id) == turn.conversation_id, col(Conversation.lease_token) == turn.lease_token
+            col(Conversation.id).in_([turn.conversation_id for turn in held]),
+            col(Conversation.lease_token).in_(list(by_token)),
         )
         .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s))
+        .returning(col(Conversation.lease_token))
+        .execution_options(synchronize_session=False)
     )
-    renewed = (await session.exec(stmt)).rowcount == 1
+    renewed = {by_token[token] for token in (await session.exec(stmt)).scalars()}
     await session.commit()
     return renewed
 

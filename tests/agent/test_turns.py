@@ -10,7 +10,7 @@ from sqlmodel import col
 
 from agent.errors import ConversationBusy, LeaseLost
 from agent.events import Usage
-from agent.turns import StartedTurn, finish_turn, renew_lease, start_turn
+from agent.turns import StartedTurn, finish_turn, renew_leases, start_turn
 from db.models import ChatTurn, Conversation, TurnStatus
 from db.types import utcnow
 from tests.factories import AuthedUser
@@ -66,16 +66,18 @@ async def test_a_held_lease_refuses_a_second_turn(app: FastAPI, alice: AuthedUse
 
 async def test_only_the_holder_renews(app: FastAPI, alice: AuthedUser) -> None:
     first = await _start(app, alice, lease_s=30)
+    other = await _start(app, alice, lease_s=30)  # a second conversation: renewed in the same statement
     _, expires = await _lease(app, first)
     async with app.state.sessionmaker() as session:
-        assert await renew_lease(session, first, lease_s=300)
+        assert await renew_leases(session, [first, other], lease_s=300) == {first.turn_id, other.turn_id}
     assert (await _lease(app, first))[1] > expires  # type: ignore[operator]
 
     await _expire(app, first)
     second = await _start(app, alice, first.conversation_id)  # another instance took over
     taken = await _lease(app, second)
     async with app.state.sessionmaker() as session:
-        assert not await renew_lease(session, first, lease_s=3600), "the lease is no longer ours"
+        renewed = await renew_leases(session, [first, other], lease_s=3600)
+    assert renewed == {other.turn_id}, "the first lease is no longer ours"
     assert await _lease(app, second) == taken, "and the new holder's lease is untouched"
 
 

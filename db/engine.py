@@ -4,8 +4,8 @@ import time
 from typing import Any, Protocol, cast
 
 from pydantic import BaseModel, Field
-from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import event, exc
+from sqlalchemy.engine import URL, AdaptedConnection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,6 +15,8 @@ _LIBPQ_ONLY = ("channel_binding", "options", "target_session_attrs")
 
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./todo.db"  # zero setup: a file beside the checkout
+_FRESH = "fresh"
+PING = "SELECT 1"
 
 
 class PoolSettings(BaseModel):
@@ -101,20 +103,43 @@ def create_engine(raw_url: str, pool: PoolSettings | None = None) -> AsyncEngine
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         poolclass=ObservedPool,
         pool_size=pool.pool_size,
         max_overflow=pool.max_overflow,
         pool_recycle=pool.pool_recycle_s,
         pool_timeout=pool.pool_timeout_s,
-        pool_pre_ping=pool.pool_pre_ping,
     )
+    if pool.pool_pre_ping:
+        event.listen(engine.sync_engine, "connect", _fresh)
+        event.listen(engine.sync_engine, "checkout", _ping)
+    return engine
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: objects stay readable after the commit that the tools do themselves.
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def _fresh(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_FRESH] = True  # just opened: its first checkout needs no ping
+
+
+def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """`DB_POOL_PRE_PING`, in one round trip. SQLAlchemy's own pre-ping on asyncpg wraps its
+    query in BEGIN and ROLLBACK (for pgbouncer's transaction mode, where a prepared statement may
+    not outlive a transaction): three round trips per checkout. A query without parameters goes
+    over the simple protocol and prepares nothing, so it is safe there too. A connection that fails
+    it is replaced (the pool's documented answer to `DisconnectionError`); if the server is down,
+    getting the new one fails as it would have."""
+    if record.info.pop(_FRESH, False):
+        return
+    assert isinstance(dbapi_connection, AdaptedConnection)
+    try:
+        dbapi_connection.run_async(lambda connection: connection.execute(PING))
+    except Exception as error:
+        raise exc.DisconnectionError(str(error)) from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

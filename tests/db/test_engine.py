@@ -1,0 +1,75 @@
+"""The engine's pool: a connection the server dropped is replaced at checkout, in one round trip."""
+
+import asyncio
+
+import pytest
+from sqlalchemy import event, text
+
+from db.engine import PING, PoolSettings, create_engine
+from tests.conftest import _admin
+
+PID = text("SELECT pg_backend_pid()")
+
+
+async def _dropped_then_used(database_url: str, pre_ping: bool) -> tuple[int, int, list[str]]:
+    """The backend pid before the server ends the pooled connection and after, and the
+    statements sent at the checkout after."""
+    engine = create_engine(database_url, PoolSettings(pool_size=1, max_overflow=0, pool_pre_ping=pre_ping))
+    try:
+        async with engine.connect() as conn:
+            before = (await conn.execute(PID)).scalar_one()
+        await _admin(f"SELECT pg_terminate_backend({before})")
+        sent: list[str] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+        async with engine.connect() as conn:
+            after = (await conn.execute(PID)).scalar_one()
+        return before, after, sent
+    finally:
+        await engine.dispose()
+
+
+async def test_a_dropped_connection_is_replaced_at_checkout(database_url: str) -> None:
+    before, after, _ = await _dropped_then_used(database_url, pre_ping=True)
+    assert after != before
+
+
+async def test_without_the_ping_a_dropped_connection_fails(database_url: str) -> None:
+    with pytest.raises(Exception, match="connection"):
+        await _dropped_then_used(database_url, pre_ping=False)
+
+
+async def test_a_live_connection_is_kept_and_pinged_once_outside_any_transaction(database_url: str) -> None:
+    engine = create_engine(database_url, PoolSettings(pool_size=1, max_overflow=0))
+    sent: list[str] = []
+    try:
+        async with engine.connect() as conn:
+            before = (await conn.execute(PID)).scalar_one()
+            (await conn.get_raw_connection()).driver_connection.add_query_logger(
+                lambda q: sent.append(q.query)
+            )
+        async with engine.connect() as conn:
+            after = (await conn.execute(PID)).scalar_one()
+        await asyncio.sleep(0)  # the driver hands its log records over on the next loop turn
+    finally:
+        await engine.dispose()
+    assert after == before
+    # The driver logs the statements it runs unprepared: the end of the first use, then the
+    # checkout's ping alone, then the second use's transaction.
+    assert sent == ["ROLLBACK;", PING, "BEGIN;", "ROLLBACK;"], sent
+
+
+async def test_a_new_connection_is_not_pinged(database_url: str) -> None:
+    engine = create_engine(database_url, PoolSettings(pool_size=1, max_overflow=0))
+    sent: list[str] = []
+    event.listen(
+        engine.sync_engine,
+        "connect",
+        lambda dbapi, _: dbapi.driver_connection.add_query_logger(lambda q: sent.append(q.query)),
+    )
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(PID)
+        await asyncio.sleep(0)
+    finally:
+        await engine.dispose()
+    assert PING not in sent and sent, sent

@@ -7,10 +7,11 @@ statement each, which also finds the acting user's row: a token that outlived it
 `UnknownUser` rather than an empty answer, at no extra round trip.
 """
 
+import re
 import uuid
 from typing import Any
 
-from sqlalchemy import Row, Select, case, delete, func, or_, select, true, update
+from sqlalchemy import Integer, Row, Select, String, bindparam, case, delete, func, or_, select, true, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -40,9 +41,7 @@ async def create_task(session: AsyncSession, args: TaskCreate, *, user_id: uuid.
 @read_operation
 async def read_task(session: AsyncSession, args: TaskRef, *, user_id: uuid.UUID) -> TaskPublic:
     """Get one task with all its fields. Find its id with list_tasks first."""
-    owned = (col(Task.id) == args.task_id) & (col(Task.user_id) == col(User.id))
-    stmt = select(*PUBLIC_COLUMNS).select_from(User).outerjoin(Task, owned)
-    rows = await _as_user(session, stmt, user_id)
+    rows = await _as_user(session, _READ, {"user_id": user_id, "task_id": args.task_id})
     if rows[0].id is None:
         raise NotFound(f"task {args.task_id} not found")
     return TaskPublic.model_validate(rows[0])
@@ -92,24 +91,7 @@ async def list_tasks(session: AsyncSession, args: TaskQuery, *, user_id: uuid.UU
     Use search to find a task the user names ("the dentist task" -> search="dentist").
     Returns {items, total, limit, offset}; use offset to read further pages.
     """
-    where = _filters(args, user_id)
-    total = select(func.count()).select_from(Task).where(*where).scalar_subquery()
-    page = (
-        select(*PUBLIC_COLUMNS)
-        .where(*where)
-        .order_by(*_ordering(args, Task))
-        .limit(args.limit)
-        .offset(args.offset)
-        .subquery("page")
-    )
-    # The page rides on the user's row (a page past the end is that row alone, with the total).
-    stmt = (
-        select(total.label("total"), *page.c)
-        .select_from(User)
-        .outerjoin(page, true())
-        .order_by(*_ordering(args, page.c))
-    )
-    rows = await _as_user(session, stmt, user_id)
+    rows = await _as_user(session, _listing(args), _parameters(args, user_id))
     items = [TaskPublic.model_validate(row) for row in rows if row.id is not None]
     return TaskPage(items=items, total=rows[0].total, limit=args.limit, offset=args.offset)
 
@@ -120,34 +102,88 @@ def _public(task: Task | None, task_id: uuid.UUID) -> TaskPublic:
     return TaskPublic.model_validate(task)
 
 
-async def _as_user(session: AsyncSession, stmt: Select[Any], user_id: uuid.UUID) -> list[Row[Any]]:
-    """The rows of `stmt`, a select from the users table, for this user: at least one, or
-    `UnknownUser` if the account is gone."""
+async def _as_user(session: AsyncSession, stmt: Select[Any], parameters: dict[str, Any]) -> list[Row[Any]]:
+    """The rows of `stmt`, a select from the users table, for the user `parameters` name: at
+    least one, or `UnknownUser` if the account is gone."""
     # On the session's connection: plain rows need none of the ORM's result machinery.
     connection = await session.connection()
-    rows = list(await connection.execute(stmt.where(col(User.id) == user_id)))
+    rows = list(await connection.execute(stmt, parameters))
     if not rows:
         raise UnknownUser("invalid or expired token")
     return rows
 
 
-def _filters(query: TaskQuery, user_id: uuid.UUID) -> list[Any]:
-    where: list[Any] = [col(Task.user_id) == user_id]
+# The statements take their values as parameters, so that each is built (and its cache key
+# computed) once per shape rather than once per request: the building cost more than the query.
+_USER = col(User.id) == bindparam("user_id")
+_OWNED = (col(Task.id) == bindparam("task_id")) & (col(Task.user_id) == col(User.id))
+_READ = select(*PUBLIC_COLUMNS).select_from(User).outerjoin(Task, _OWNED).where(_USER)
+# Which of TaskQuery's fields change the statement's text when set; the rest are values.
+_OPTIONAL = ("priority", "search", "due_before", "due_after")
+
+
+def _listing(query: TaskQuery) -> Select[Any]:
+    """The statement for queries of this one's shape: its filters, sort and order."""
+    shape = (query.status, query.sort_by, query.order, *(getattr(query, name) is None for name in _OPTIONAL))
+    stmt = _LISTINGS.get(shape)
+    if stmt is None:
+        stmt = _LISTINGS[shape] = _build_listing(query)
+    return stmt
+
+
+_LISTINGS: dict[tuple[Any, ...], Select[Any]] = {}  # at most 3 x 4 x 2 x 2**4 shapes
+
+
+def _build_listing(query: TaskQuery) -> Select[Any]:
+    where = _filters(query)
+    total = select(func.count()).select_from(Task).where(*where).scalar_subquery()
+    page = (
+        select(*PUBLIC_COLUMNS)
+        .where(*where)
+        .order_by(*_ordering(query, Task))
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery("page")
+    )
+    # The page rides on the user's row (a page past the end is that row alone, with the total).
+    return (
+        select(total.label("total"), *page.c)
+        .select_from(User)
+        .outerjoin(page, true())
+        .where(_USER)
+        .order_by(*_ordering(query, page.c))
+    )
+
+
+def _parameters(query: TaskQuery, user_id: uuid.UUID) -> dict[str, Any]:
+    values = query.model_dump(include={"priority", "due_before", "due_after", "limit", "offset"})
+    if query.search is not None:
+        values["search"] = _LIKE_SPECIAL.sub(r"/\g<0>", query.search)
+    return values | {"user_id": user_id}
+
+
+# What `icontains(..., autoescape=True)` escapes; it cannot apply to a parameter, so it is done here.
+_LIKE_SPECIAL = re.compile("[/%_]")
+
+
+def _filters(query: TaskQuery) -> list[Any]:
+    where: list[Any] = [col(Task.user_id) == bindparam("user_id")]
     if query.status != "all":
         where.append(col(Task.completed) == (query.status == "completed"))
     if query.priority is not None:
-        where.append(col(Task.priority) == query.priority)
+        where.append(col(Task.priority) == bindparam("priority"))
     if query.search is not None:
+        search = bindparam("search", type_=String)
         where.append(
             or_(
-                col(Task.title).icontains(query.search, autoescape=True),
-                col(Task.description).icontains(query.search, autoescape=True),
+                col(Task.title).icontains(search, escape="/"),
+                col(Task.description).icontains(search, escape="/"),
             )
         )
     if query.due_before is not None:
-        where.append(col(Task.due_date) <= query.due_before)
+        where.append(col(Task.due_date) <= bindparam("due_before"))
     if query.due_after is not None:
-        where.append(col(Task.due_date) >= query.due_after)
+        where.append(col(Task.due_date) >= bindparam("due_after"))
     return where
 
 

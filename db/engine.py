@@ -1,5 +1,6 @@
 """Async engine and session factory construction."""
 
+import math
 import time
 from typing import Any, Protocol, cast
 
@@ -15,7 +16,7 @@ _LIBPQ_ONLY = ("channel_binding", "options", "target_session_attrs")
 
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./todo.db"  # zero setup: a file beside the checkout
-_FRESH = "fresh"
+_RETURNED = "returned_at"
 PING = "SELECT 1"
 
 
@@ -26,8 +27,10 @@ class PoolSettings(BaseModel):
     max_overflow: int = Field(10, ge=0, description="extra connections under load")
     pool_recycle_s: int = Field(3600, ge=-1, description="recycle a connection after this many seconds")
     pool_timeout_s: float = Field(30.0, gt=0, description="wait this long for a free connection")
-    # A round trip per checkout, to survive connections the server (or a proxy) dropped.
+    # A round trip per checkout, to survive connections the server (or a proxy) dropped...
     pool_pre_ping: bool = True
+    # ...except for a connection that was in use this recently (HikariCP's "alive bypass window").
+    pool_pre_ping_idle_s: float = Field(0.5, ge=0, description="ping only connections idle this long")
 
 
 class PoolObserver(Protocol):
@@ -112,8 +115,7 @@ def create_engine(raw_url: str, pool: PoolSettings | None = None) -> AsyncEngine
         pool_timeout=pool.pool_timeout_s,
     )
     if pool.pool_pre_ping:
-        event.listen(engine.sync_engine, "connect", _fresh)
-        event.listen(engine.sync_engine, "checkout", _ping)
+        _Ping(pool.pool_pre_ping_idle_s).listen(engine)
     return engine
 
 
@@ -122,24 +124,41 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-def _fresh(_dbapi_connection: Any, record: Any) -> None:
-    record.info[_FRESH] = True  # just opened: its first checkout needs no ping
+class _Ping:
+    """`DB_POOL_PRE_PING`, in one round trip, and only for connections idle a while.
 
+    SQLAlchemy's own pre-ping on asyncpg wraps its query in BEGIN and ROLLBACK (for pgbouncer's
+    transaction mode, where a prepared statement may not outlive a transaction): three round
+    trips per checkout, which under load cost as much as the request's own query. Here a query
+    without parameters goes over the simple protocol and prepares nothing, so it is as safe behind
+    pgbouncer. A connection that fails it is replaced (the pool's documented answer to
+    `DisconnectionError`); if the server is down, getting the new one fails as it would have.
 
-def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-    """`DB_POOL_PRE_PING`, in one round trip. SQLAlchemy's own pre-ping on asyncpg wraps its
-    query in BEGIN and ROLLBACK (for pgbouncer's transaction mode, where a prepared statement may
-    not outlive a transaction): three round trips per checkout. A query without parameters goes
-    over the simple protocol and prepares nothing, so it is safe there too. A connection that fails
-    it is replaced (the pool's documented answer to `DisconnectionError`); if the server is down,
-    getting the new one fails as it would have."""
-    if record.info.pop(_FRESH, False):
-        return
-    assert isinstance(dbapi_connection, AdaptedConnection)
-    try:
-        dbapi_connection.run_async(lambda connection: connection.execute(PING))
-    except Exception as error:
-        raise exc.DisconnectionError(str(error)) from error
+    A connection given back less than `idle_s` ago is not pinged: it worked a moment ago. If the
+    server went away within that moment, its next statement fails with a disconnect (503
+    `database_unavailable`, as for a connection lost mid-request), and the pool then replaces
+    every connection older than the failure, so the rest are never tried."""
+
+    def __init__(self, idle_s: float) -> None:
+        self.idle_s = idle_s
+
+    def listen(self, engine: AsyncEngine) -> None:
+        event.listen(engine.sync_engine, "connect", self._returned)  # a new connection is as good
+        event.listen(engine.sync_engine, "checkin", self._returned)
+        event.listen(engine.sync_engine, "checkout", self._checkout)
+
+    def _returned(self, dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:  # (none for a connection that was invalidated)
+            record.info[_RETURNED] = time.monotonic()
+
+    def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_RETURNED, -math.inf) < self.idle_s:
+            return
+        assert isinstance(dbapi_connection, AdaptedConnection)
+        try:
+            dbapi_connection.run_async(lambda connection: connection.execute(PING))
+        except Exception as error:
+            raise exc.DisconnectionError(str(error)) from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

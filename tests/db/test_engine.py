@@ -14,7 +14,8 @@ PID = text("SELECT pg_backend_pid()")
 async def _dropped_then_used(database_url: str, pre_ping: bool) -> tuple[int, int, list[str]]:
     """The backend pid before the server ends the pooled connection and after, and the
     statements sent at the checkout after."""
-    engine = create_engine(database_url, PoolSettings(pool_size=1, max_overflow=0, pool_pre_ping=pre_ping))
+    settings = PoolSettings(pool_size=1, max_overflow=0, pool_pre_ping=pre_ping, pool_pre_ping_idle_s=0)
+    engine = create_engine(database_url, settings)
     try:
         async with engine.connect() as conn:
             before = (await conn.execute(PID)).scalar_one()
@@ -39,7 +40,7 @@ async def test_without_the_ping_a_dropped_connection_fails(database_url: str) ->
 
 
 async def test_a_live_connection_is_kept_and_pinged_once_outside_any_transaction(database_url: str) -> None:
-    engine = create_engine(database_url, PoolSettings(pool_size=1, max_overflow=0))
+    engine = create_engine(database_url, PoolSettings(pool_size=1, max_overflow=0, pool_pre_ping_idle_s=0))
     sent: list[str] = []
     try:
         async with engine.connect() as conn:
@@ -67,6 +68,23 @@ async def test_a_new_connection_is_not_pinged(database_url: str) -> None:
         lambda dbapi, _: dbapi.driver_connection.add_query_logger(lambda q: sent.append(q.query)),
     )
     try:
+        async with engine.connect() as conn:
+            await conn.execute(PID)
+        await asyncio.sleep(0)
+    finally:
+        await engine.dispose()
+    assert PING not in sent and sent, sent
+
+
+async def test_a_connection_used_a_moment_ago_is_not_pinged(database_url: str) -> None:
+    engine = create_engine(database_url, PoolSettings(pool_size=1, max_overflow=0, pool_pre_ping_idle_s=60))
+    sent: list[str] = []
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(PID)
+            (await conn.get_raw_connection()).driver_connection.add_query_logger(
+                lambda q: sent.append(q.query)
+            )
         async with engine.connect() as conn:
             await conn.execute(PID)
         await asyncio.sleep(0)

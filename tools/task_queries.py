@@ -64,13 +64,20 @@ async def read_task(connection: AsyncConnection, task_id: uuid.UUID, user_id: uu
 
 async def list_tasks(connection: AsyncConnection, query: TaskQuery, user_id: uuid.UUID) -> TaskPage:
     """The page of the user's tasks `query` asks for; `UnknownUser` if the user is gone."""
-    json = connection.dialect.name == "postgresql"
-    result = await connection.execute(_listing(query, json), _parameters(query, user_id))
-    if json:
-        row = _the_users(result)
-        items = _ITEMS.validate_json(row.items)
-        return TaskPage(items=items, total=row.total, limit=query.limit, offset=query.offset)
-    rows = list(result)
+    fetch = page_as_json if connection.dialect.name == "postgresql" else page_as_rows
+    return await fetch(connection, query, user_id)
+
+
+async def page_as_json(connection: AsyncConnection, query: TaskQuery, user_id: uuid.UUID) -> TaskPage:
+    """`list_tasks` with the page rendered by PostgreSQL as one JSON value."""
+    row = _the_users(await connection.execute(_listing(query, True), _parameters(query, user_id)))
+    items = _ITEMS.validate_json(row.items)
+    return TaskPage(items=items, total=row.total, limit=query.limit, offset=query.offset)
+
+
+async def page_as_rows(connection: AsyncConnection, query: TaskQuery, user_id: uuid.UUID) -> TaskPage:
+    """`list_tasks` with the page as rows, on any database."""
+    rows = list(await connection.execute(_listing(query, False), _parameters(query, user_id)))
     if not rows:
         raise UnknownUser(GONE)
     items = [TaskPublic.model_validate(row._asdict()) for row in rows if row.id is not None]

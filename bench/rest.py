@@ -77,6 +77,19 @@ class Comparison:
             f"target ≥ 3x); p99 service / naive: **{ours_p99 / naive_p99:.2f}x** ({ours_p99:.1f} / "
             f"{naive_p99:.1f} ms; target ≤ 0.33x); errors: {errors}",
             "",
+            *(
+                [
+                    "Each run, service / naive: "
+                    + "; ".join(
+                        f"{o.requests_per_s:.0f} / {n.requests_per_s:.0f} req/s, "
+                        f"{o.p99_ms:.0f} / {n.p99_ms:.0f} ms"
+                        for o, n in zip(self.ours, self.naive, strict=True)
+                    ),
+                    "",
+                ]
+                if runs > 1
+                else []
+            ),
         ]
 
 

@@ -6,8 +6,10 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
+from backend.app import create_app
 from db.engine import PING, PoolSettings, create_engine
-from tests.conftest import _admin
+from tests.conftest import _admin, asgi_client, make_settings
+from tests.factories import make_user
 
 PID = text("SELECT pg_backend_pid()")
 
@@ -92,3 +94,21 @@ async def test_a_connection_used_a_moment_ago_is_not_pinged(database_url: str) -
     finally:
         await engine.dispose()
     assert PING not in sent and sent, sent
+
+
+async def test_a_connection_dropped_within_the_window_costs_one_503(database_url: str) -> None:
+    """The price of not pinging a connection that just worked: if the server dropped it in that
+    moment, one request gets 503 `database_unavailable`; the pool then replaces it."""
+    app = create_app(
+        make_settings(database_url, db={"pool_size": 1, "max_overflow": 0, "pool_pre_ping_idle_s": 60})
+    )
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
+        user = await make_user(app)
+        assert (await client.get("/api/tasks", headers=user.headers)).status_code == 200
+        async with app.state.engine.connect() as conn:
+            pid = (await conn.execute(PID)).scalar_one()
+        await _admin(f"SELECT pg_terminate_backend({pid})")
+        failed = await client.get("/api/tasks", headers=user.headers)
+        assert (failed.status_code, failed.json()["error"]["code"]) == (503, "database_unavailable")
+        assert failed.headers["retry-after"]
+        assert (await client.get("/api/tasks", headers=user.headers)).status_code == 200

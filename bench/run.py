@@ -26,6 +26,7 @@ from bench.context import Bench
 from bench.history import history_section, preparation_section
 from bench.memory import memory_section
 from bench.overhead import overhead_section
+from bench.rest import rest_section
 from bench.servers import raise_fd_limit
 from db.engine import normalize_url
 from db.migrate import upgrade
@@ -48,9 +49,9 @@ async def call(function: Callable[..., Any], *args: Any) -> list[str]:
     return await asyncio.to_thread(function, *args)
 
 
-# In the order they run. A section from elsewhere is one more line, for example
-# `Section("rest", lambda b: call(rest_section, b.database_url, 15))`.
+# In the order they run; a plain (not async) section function goes through `call`.
 SECTIONS = [
+    Section("rest", lambda b: call(rest_section, b.database_url, b.args.rest_seconds)),
     Section("overhead", overhead_section),
     Section("history", lambda b: history_section(b, b.args.history_turns)),
     Section("preparation", lambda _: preparation_section()),
@@ -106,6 +107,7 @@ async def run(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", nargs="+", choices=[s.name for s in SECTIONS], help="run these sections")
+    parser.add_argument("--rest-seconds", type=float, default=15, help="REST: wrk's duration on each side")
     parser.add_argument("--turns", type=int, default=100, help="turn overhead: turns on each side")
     parser.add_argument("--history-turns", type=int, default=20, help="history: turns of each kind")
     parser.add_argument("--chats", type=int, default=500, help="concurrency: chats at once")

@@ -1,11 +1,12 @@
 """Async engine and session factory construction."""
 
+import math
 import time
 from typing import Any, Protocol, cast
 
 from pydantic import BaseModel, Field
 from sqlalchemy import event, exc
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, AdaptedConnection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,6 +16,8 @@ _LIBPQ_ONLY = ("channel_binding", "options", "target_session_attrs")
 
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./todo.db"  # zero setup: a file beside the checkout
+_RETURNED = "returned_at"
+PING = "SELECT 1"
 
 
 class PoolSettings(BaseModel):
@@ -24,12 +27,10 @@ class PoolSettings(BaseModel):
     max_overflow: int = Field(10, ge=0, description="extra connections under load")
     pool_recycle_s: int = Field(3600, ge=-1, description="recycle a connection after this many seconds")
     pool_timeout_s: float = Field(30.0, gt=0, description="wait this long for a free connection")
-    # Survive connections the server (or a proxy) dropped: test a connection at checkout when it
-    # sat idle longer than `pool_ping_idle_s` (SQLAlchemy's own pre-ping costs three round trips
-    # on every checkout: a turn takes five). A connection used within the last second is as good
-    # as proven; one that breaks anyway fails its statement, and the pool then drops them all.
+    # A round trip per checkout, to survive connections the server (or a proxy) dropped...
     pool_pre_ping: bool = True
-    pool_ping_idle_s: float = Field(1.0, ge=0, description="ping connections idle longer than this")
+    # ...except for a connection that was in use this recently (HikariCP's "alive bypass window").
+    pool_pre_ping_idle_s: float = Field(0.5, ge=0, description="ping only connections idle this long")
 
 
 class PoolObserver(Protocol):
@@ -114,35 +115,50 @@ def create_engine(raw_url: str, pool: PoolSettings | None = None) -> AsyncEngine
         pool_timeout=pool.pool_timeout_s,
     )
     if pool.pool_pre_ping:
-        _ping_when_idle(engine, pool.pool_ping_idle_s)
+        _Ping(pool.pool_pre_ping_idle_s).listen(engine)
     return engine
-
-
-def _ping_when_idle(engine: AsyncEngine, idle_s: float) -> None:
-    """Ping a connection at checkout if it was idle longer than `idle_s`; a dead one is replaced
-    (the pool's documented pessimistic disconnect handling: raise DisconnectionError)."""
-    dialect = engine.dialect
-
-    def used(_dbapi_connection: Any, record: Any, *_: Any) -> None:
-        record.info["used_at"] = time.monotonic()
-
-    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        if time.monotonic() - record.info.get("used_at", 0.0) <= idle_s:
-            return
-        try:
-            dialect.do_ping(dbapi_connection)
-        except Exception as error:
-            raise exc.DisconnectionError("the connection failed its ping") from error
-        record.info["used_at"] = time.monotonic()
-
-    event.listen(engine.sync_engine, "connect", used)
-    event.listen(engine.sync_engine, "checkin", used)
-    event.listen(engine.sync_engine, "checkout", checkout)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: objects stay readable after the commit that the tools do themselves.
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+class _Ping:
+    """`DB_POOL_PRE_PING`, in one round trip, and only for connections idle a while.
+
+    SQLAlchemy's own pre-ping on asyncpg wraps its query in BEGIN and ROLLBACK (for pgbouncer's
+    transaction mode, where a prepared statement may not outlive a transaction): three round
+    trips per checkout, which under load cost as much as the request's own query. Here a query
+    without parameters goes over the simple protocol and prepares nothing, so it is as safe behind
+    pgbouncer. A connection that fails it is replaced (the pool's documented answer to
+    `DisconnectionError`); if the server is down, getting the new one fails as it would have.
+
+    A connection given back less than `idle_s` ago is not pinged: it worked a moment ago. If the
+    server went away within that moment, its next statement fails with a disconnect (503
+    `database_unavailable`, as for a connection lost mid-request), and the pool then replaces
+    every connection older than the failure, so the rest are never tried."""
+
+    def __init__(self, idle_s: float) -> None:
+        self.idle_s = idle_s
+
+    def listen(self, engine: AsyncEngine) -> None:
+        event.listen(engine.sync_engine, "connect", self._returned)  # a new connection is as good
+        event.listen(engine.sync_engine, "checkin", self._returned)
+        event.listen(engine.sync_engine, "checkout", self._checkout)
+
+    def _returned(self, dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:  # (none for a connection that was invalidated)
+            record.info[_RETURNED] = time.monotonic()
+
+    def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_RETURNED, -math.inf) < self.idle_s:
+            return
+        assert isinstance(dbapi_connection, AdaptedConnection)
+        try:
+            dbapi_connection.run_async(lambda connection: connection.execute(PING))
+        except Exception as error:
+            raise exc.DisconnectionError(str(error)) from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -6,6 +6,12 @@ description (written for the model) from the docstring and its argument model fr
 signature, and every call runs the effect in one transaction with its audit row and returns both
 as an `Invocation`. So the REST route, the agent route, the agent's tool and the MCP tool all run
 exactly the same thing, and none can forget the audit.
+
+What is audited: every call of an operation that changes something, whoever makes it, and every
+call the agent (chat, agent routes) or an MCP client makes, reads included — what they read is
+part of what they did. A read declared with `@read_operation` may also run `unaudited`: that is
+how a person reads their own tasks over plain REST, which records nothing, like every other
+plain read of one's own data (the audit trail, the conversations).
 """
 
 import uuid
@@ -61,8 +67,26 @@ class Operation(Generic[A, R]):
         )
 
 
+class ReadOperation(Operation[A, R]):
+    """An operation that changes nothing, and so may also run without an audit row."""
+
+    async def unaudited(self, session: AsyncSession, args: A, *, user_id: uuid.UUID) -> R:
+        """The result alone, with no audit row: for a person reading their own data over REST.
+        Domain errors are raised."""
+        if not session.in_transaction():
+            # A read is one statement, which sees one snapshot by itself: a transaction around it
+            # would cost two more round trips (BEGIN, and COMMIT or ROLLBACK) and give nothing.
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        return await self._effect(session, args, user_id=user_id)
+
+
 def operation(effect: Effect[A, R]) -> Operation[A, R]:
     return Operation(effect)
+
+
+def read_operation(effect: Effect[A, R]) -> ReadOperation[A, R]:
+    """`@operation` for an effect that only reads (one statement), which may also run unaudited."""
+    return ReadOperation(effect)
 
 
 def audited_result(value: BaseModel) -> Any:

@@ -1,14 +1,32 @@
-"""`/api/tasks`: the five task operations as a plain REST resource."""
+"""`/api/tasks`: the five task operations as a plain REST resource.
+
+Writes are audited; reads are not (`tools.operations`: a person reading their own tasks is not an
+action to record), though they are counted as invocations like every other.
+"""
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.deps import CurrentUser, RestOrigin, SessionDep
+from backend.deps import CurrentUser, CurrentUserId, RestOrigin, SessionDep
 from backend.errors import UNREADABLE_BODY, ErrorResponse
+from backend.telemetry.observers import count_invocation
+from db.models import ActionSource, ActionStatus
 from tools import tasks
-from tools.schemas import TaskChange, TaskCreate, TaskPage, TaskPublic, TaskQuery, TaskRef, TaskUpdate
+from tools.operations import ReadOperation
+from tools.schemas import (
+    Arguments,
+    TaskChange,
+    TaskCreate,
+    TaskPage,
+    TaskPublic,
+    TaskQuery,
+    TaskRef,
+    TaskUpdate,
+)
 
 router = APIRouter(
     prefix="/api/tasks",
@@ -16,14 +34,16 @@ router = APIRouter(
     responses={401: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
 )
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse}}
+A = TypeVar("A", bound=Arguments)
+R = TypeVar("R", bound=BaseModel)
 
 
 @router.get("")
 async def list_tasks(
-    query: Annotated[TaskQuery, Query()], session: SessionDep, user: CurrentUser, origin: RestOrigin
+    query: Annotated[TaskQuery, Query()], session: SessionDep, user_id: CurrentUserId
 ) -> TaskPage:
     """List your tasks, filtered, searched, sorted and paginated."""
-    return (await tasks.list_tasks(session, query, user_id=user.id, origin=origin)).unwrap()
+    return await _read(tasks.list_tasks, session, query, user_id)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=UNREADABLE_BODY)
@@ -37,11 +57,9 @@ async def create_task(
 
 
 @router.get("/{task_id}", responses=NOT_FOUND)
-async def read_task(
-    task_id: uuid.UUID, session: SessionDep, user: CurrentUser, origin: RestOrigin
-) -> TaskPublic:
+async def read_task(task_id: uuid.UUID, session: SessionDep, user_id: CurrentUserId) -> TaskPublic:
     """Read one task."""
-    return (await tasks.read_task(session, TaskRef(task_id=task_id), user_id=user.id, origin=origin)).unwrap()
+    return await _read(tasks.read_task, session, TaskRef(task_id=task_id), user_id)
 
 
 @router.patch("/{task_id}", responses={**NOT_FOUND, **UNREADABLE_BODY})
@@ -57,3 +75,14 @@ async def update_task(
 async def delete_task(task_id: uuid.UUID, session: SessionDep, user: CurrentUser, origin: RestOrigin) -> None:
     """Delete a task."""
     (await tasks.delete_task(session, TaskRef(task_id=task_id), user_id=user.id, origin=origin)).unwrap()
+
+
+async def _read(operation: ReadOperation[A, R], session: AsyncSession, args: A, user_id: uuid.UUID) -> R:
+    # The user id is the token's alone: the read's own statement finds the user's row, or fails.
+    try:
+        value = await operation.unaudited(session, args, user_id=user_id)
+    except Exception:
+        count_invocation(operation.name, ActionSource.rest, ActionStatus.error)
+        raise
+    count_invocation(operation.name, ActionSource.rest, ActionStatus.ok)
+    return value

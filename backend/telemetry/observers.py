@@ -1,5 +1,6 @@
 """Counted where the work is recorded: turns as the chat service stores them, tool invocations as
-their audit rows are written (whichever door they came through: REST, agent routes, chat, MCP)."""
+their audit rows are written (whichever door they came through: REST, agent routes, chat, MCP),
+and the plain REST reads, which write no audit row, as they are answered."""
 
 from typing import Any
 
@@ -8,7 +9,7 @@ from sqlalchemy import event
 from agent.chat import FinishedTurn
 from backend.telemetry.instruments import Instruments
 from backend.telemetry.providers import current
-from db.models import Action
+from db.models import Action, ActionSource, ActionStatus
 
 
 class TurnMetrics:
@@ -29,8 +30,14 @@ def count_invocations() -> None:
         event.listen(Action, "after_insert", _counted)
 
 
-def _counted(_mapper: Any, _connection: Any, action: Action) -> None:
+def count_invocation(tool: str, source: ActionSource, status: ActionStatus) -> None:
+    """One invocation of a task operation, for the app whose request this is."""
     telemetry = current.get()
     if telemetry is not None:
-        labels = {"tool": action.tool, "source": action.source.value, "status": action.status.value}
-        telemetry.instruments.tool_invocations.add(1, labels)
+        telemetry.instruments.tool_invocations.add(
+            1, {"tool": tool, "source": source.value, "status": status.value}
+        )
+
+
+def _counted(_mapper: Any, _connection: Any, action: Action) -> None:
+    count_invocation(action.tool, action.source, action.status)

@@ -76,7 +76,7 @@ async def test_a_tool_that_raises_is_an_error_output(
     async def broken_page(*_: object, **__: object) -> None:
         raise RuntimeError("database exploded: password=hunter2")
 
-    monkeypatch.setattr("tools.tasks.fetch_page", broken_page)
+    monkeypatch.setattr("tools.task_queries.list_tasks", broken_page)
     steps = (call("list_tasks", {}, call_id="c1"), text("Something went wrong listing your tasks."))
     async with chat_app(database_url, *steps) as chat:
         events = await chat.events("list")

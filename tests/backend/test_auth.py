@@ -146,3 +146,18 @@ async def test_registration_survives_concurrent_duplicates(client: httpx2.AsyncC
         )
     )
     assert sorted(r.status_code for r in results) == [201, 409, 409, 409]
+
+
+async def test_a_token_that_worked_is_refused_once_it_expires(
+    client: httpx2.AsyncClient, alice: AuthedUser
+) -> None:
+    """Verified tokens are remembered (a client sends the same one every time): not past their expiry."""
+    now = datetime.now(UTC)
+    expires = now.replace(microsecond=0) + timedelta(seconds=2)
+    headers = {"Authorization": f"Bearer {_token(_claims(alice.id, iat=now, exp=expires))}"}
+    assert (await client.get("/api/tasks", headers=headers)).status_code == 200
+    assert (await client.get("/api/tasks", headers=headers)).status_code == 200
+    await asyncio.sleep((expires - datetime.now(UTC)).total_seconds() + 0.05)
+    response = await client.get("/api/tasks", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"

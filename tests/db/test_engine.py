@@ -1,43 +1,114 @@
-"""The pool's health check: a connection that sat idle is tested before use and replaced if the
-server dropped it; one used a moment ago is trusted (the check would cost three round trips)."""
+"""The engine's pool: a connection the server dropped is replaced at checkout, in one round trip."""
 
 import asyncio
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
-from db.engine import PoolSettings, create_engine
-from tests.dbproxy import through_proxy
+from backend.app import create_app
+from db.engine import PING, PoolSettings, create_engine
+from tests.conftest import _admin, asgi_client, make_settings
+from tests.factories import make_user
+
+PID = text("SELECT pg_backend_pid()")
 
 
-async def _select_one(engine: object) -> int:
-    async with engine.connect() as conn:  # type: ignore[attr-defined]
-        return int((await conn.execute(text("SELECT 1"))).scalar_one())
+async def _dropped_then_used(database_url: str, pre_ping: bool) -> tuple[int, int, list[str]]:
+    """The backend pid before the server ends the pooled connection and after, and the
+    statements sent at the checkout after."""
+    settings = PoolSettings(pool_size=1, max_overflow=0, pool_pre_ping=pre_ping, pool_pre_ping_idle_s=0)
+    engine = create_engine(database_url, settings)
+    try:
+        async with engine.connect() as conn:
+            before = (await conn.execute(PID)).scalar_one()
+        await _admin(f"SELECT pg_terminate_backend({before})")
+        sent: list[str] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+        async with engine.connect() as conn:
+            after = (await conn.execute(PID)).scalar_one()
+        return before, after, sent
+    finally:
+        await engine.dispose()
 
 
-async def test_an_idle_connection_the_server_dropped_is_replaced(database_url: str) -> None:
-    async with through_proxy(database_url) as (proxy, url):
-        engine = create_engine(url, PoolSettings(pool_size=1, max_overflow=0, pool_ping_idle_s=0.2))
-        try:
-            assert await _select_one(engine) == 1
-            proxy.cut()  # the server (or a proxy) drops the pooled connection
-            proxy.restore()
-            await asyncio.sleep(0.3)
-            assert await _select_one(engine) == 1, "the ping found it dead and a new one was opened"
-        finally:
-            await engine.dispose()
+async def test_a_dropped_connection_is_replaced_at_checkout(database_url: str) -> None:
+    before, after, _ = await _dropped_then_used(database_url, pre_ping=True)
+    assert after != before
+
+
+async def test_without_the_ping_a_dropped_connection_fails(database_url: str) -> None:
+    with pytest.raises(DBAPIError):  # "connection is closed", or a protocol error on its dead socket
+        await _dropped_then_used(database_url, pre_ping=False)
+
+
+async def test_a_live_connection_is_kept_and_pinged_once_outside_any_transaction(database_url: str) -> None:
+    engine = create_engine(database_url, PoolSettings(pool_size=1, max_overflow=0, pool_pre_ping_idle_s=0))
+    sent: list[str] = []
+    try:
+        async with engine.connect() as conn:
+            before = (await conn.execute(PID)).scalar_one()
+            (await conn.get_raw_connection()).driver_connection.add_query_logger(
+                lambda q: sent.append(q.query)
+            )
+        async with engine.connect() as conn:
+            after = (await conn.execute(PID)).scalar_one()
+        await asyncio.sleep(0)  # the driver hands its log records over on the next loop turn
+    finally:
+        await engine.dispose()
+    assert after == before
+    # The driver logs the statements it runs unprepared: the end of the first use, then the
+    # checkout's ping alone, then the second use's transaction.
+    assert sent == ["ROLLBACK;", PING, "BEGIN;", "ROLLBACK;"], sent
+
+
+async def test_a_new_connection_is_not_pinged(database_url: str) -> None:
+    engine = create_engine(database_url, PoolSettings(pool_size=1, max_overflow=0))
+    sent: list[str] = []
+    event.listen(
+        engine.sync_engine,
+        "connect",
+        lambda dbapi, _: dbapi.driver_connection.add_query_logger(lambda q: sent.append(q.query)),
+    )
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(PID)
+        await asyncio.sleep(0)
+    finally:
+        await engine.dispose()
+    assert PING not in sent and sent, sent
 
 
 async def test_a_connection_used_a_moment_ago_is_not_pinged(database_url: str) -> None:
-    async with through_proxy(database_url) as (proxy, url):
-        engine = create_engine(url, PoolSettings(pool_size=1, max_overflow=0, pool_ping_idle_s=60))
-        try:
-            assert await _select_one(engine) == 1
-            proxy.cut()
-            proxy.restore()
-            with pytest.raises(DBAPIError):  # no ping: the dead connection is found by its statement
-                await _select_one(engine)
-            assert await _select_one(engine) == 1, "the pool dropped it and opened a new one"
-        finally:
-            await engine.dispose()
+    engine = create_engine(database_url, PoolSettings(pool_size=1, max_overflow=0, pool_pre_ping_idle_s=60))
+    sent: list[str] = []
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(PID)
+            (await conn.get_raw_connection()).driver_connection.add_query_logger(
+                lambda q: sent.append(q.query)
+            )
+        async with engine.connect() as conn:
+            await conn.execute(PID)
+        await asyncio.sleep(0)
+    finally:
+        await engine.dispose()
+    assert PING not in sent and sent, sent
+
+
+async def test_a_connection_dropped_within_the_window_costs_one_503(database_url: str) -> None:
+    """The price of not pinging a connection that just worked: if the server dropped it in that
+    moment, one request gets 503 `database_unavailable`; the pool then replaces it."""
+    app = create_app(
+        make_settings(database_url, db={"pool_size": 1, "max_overflow": 0, "pool_pre_ping_idle_s": 60})
+    )
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
+        user = await make_user(app)
+        assert (await client.get("/api/tasks", headers=user.headers)).status_code == 200
+        async with app.state.engine.connect() as conn:
+            pid = (await conn.execute(PID)).scalar_one()
+        await _admin(f"SELECT pg_terminate_backend({pid})")
+        failed = await client.get("/api/tasks", headers=user.headers)
+        assert (failed.status_code, failed.json()["error"]["code"]) == (503, "database_unavailable")
+        assert failed.headers["retry-after"]
+        assert (await client.get("/api/tasks", headers=user.headers)).status_code == 200

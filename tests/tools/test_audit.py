@@ -26,29 +26,46 @@ async def trail(client: httpx2.AsyncClient, user: AuthedUser, **params: Any) -> 
     return response.json()
 
 
-async def test_every_rest_operation_writes_one_row(client: httpx2.AsyncClient, alice: AuthedUser) -> None:
+async def test_every_rest_write_writes_one_row_and_reads_none(
+    client: httpx2.AsyncClient, alice: AuthedUser
+) -> None:
     task = (await client.post("/api/tasks", json={"title": "x"}, headers=alice.headers)).json()
-    await client.get(f"/api/tasks/{task['id']}", headers=alice.headers)
+    assert (await client.get(f"/api/tasks/{task['id']}", headers=alice.headers)).status_code == 200
     await client.patch(f"/api/tasks/{task['id']}", json={"priority": "low"}, headers=alice.headers)
-    await client.get("/api/tasks", params={"search": "x"}, headers=alice.headers)
+    assert (await client.get("/api/tasks", params={"search": "x"}, headers=alice.headers)).status_code == 200
     await client.delete(f"/api/tasks/{task['id']}", headers=alice.headers)
     await client.delete(f"/api/tasks/{task['id']}", headers=alice.headers)
+    assert (await client.get(f"/api/tasks/{task['id']}", headers=alice.headers)).status_code == 404
     rows = (await trail(client, alice))["items"]
     assert [(r["tool"], r["status"]) for r in rows] == [
         ("delete_task", "error"),
         ("delete_task", "ok"),
-        ("list_tasks", "ok"),
         ("update_task", "ok"),
-        ("read_task", "ok"),
         ("create_task", "ok"),
     ]
     assert {r["source"] for r in rows} == {"rest"}
     assert rows[0]["error"] == f"task {task['id']} not found" and rows[0]["result"] is None
-    assert rows[3]["arguments"] == {"task_id": task["id"], "priority": "low"}
-    assert rows[3]["result"]["priority"] == "low"
-    assert rows[2]["result"]["total"] == 1
+    assert rows[2]["arguments"] == {"task_id": task["id"], "priority": "low"}
+    assert rows[2]["result"]["priority"] == "low"
     assert all(r["duration_ms"] > 0 for r in rows)
     assert rows == sorted(rows, key=lambda r: r["created_at"], reverse=True)
+
+
+async def test_agent_route_reads_are_audited(client: httpx2.AsyncClient, alice: AuthedUser) -> None:
+    task = (await client.post("/api/tasks", json={"title": "x"}, headers=alice.headers)).json()
+    read = await client.get(f"/api/agent/tasks/{task['id']}", headers=alice.headers)
+    missing = await client.get(f"/api/agent/tasks/{uuid.uuid4()}", headers=alice.headers)
+    listed = await client.get("/api/agent/tasks", params={"search": "x"}, headers=alice.headers)
+    assert (read.status_code, missing.status_code, listed.status_code) == (200, 404, 200)
+    rows = (await trail(client, alice))["items"]
+    assert [(r["tool"], r["status"], r["source"]) for r in rows] == [
+        ("list_tasks", "ok", "agent_api"),
+        ("read_task", "error", "agent_api"),
+        ("read_task", "ok", "agent_api"),
+        ("create_task", "ok", "rest"),
+    ]
+    assert rows[0]["result"] == {"ids": [task["id"]], "total": 1}
+    assert listed.json()["actions"] == [rows[0]]
 
 
 async def test_rejected_input_never_reaches_the_tools(client: httpx2.AsyncClient, alice: AuthedUser) -> None:
@@ -59,7 +76,7 @@ async def test_rejected_input_never_reaches_the_tools(client: httpx2.AsyncClient
 async def test_trail_pagination_and_filters(client: httpx2.AsyncClient, alice: AuthedUser) -> None:
     for n in range(5):
         await client.post("/api/tasks", json={"title": f"t{n}"}, headers=alice.headers)
-    await client.get(f"/api/tasks/{uuid.uuid4()}", headers=alice.headers)
+    await client.delete(f"/api/tasks/{uuid.uuid4()}", headers=alice.headers)
     first, second = await trail(client, alice, limit=4), await trail(client, alice, limit=4, offset=4)
     assert (first["total"], len(first["items"]), len(second["items"])) == (6, 4, 2)
     assert {r["id"] for r in first["items"]}.isdisjoint(r["id"] for r in second["items"])
@@ -131,17 +148,14 @@ async def test_unexpected_failure_is_recorded_without_internals(app: FastAPI, al
         invocation.unwrap()
 
 
-@pytest.mark.parametrize("path", ["/api/tasks", "/api/agent/tasks"])
-async def test_a_list_is_audited_as_its_ids_and_total(
-    app: FastAPI, client: httpx2.AsyncClient, path: str
-) -> None:
+async def test_a_list_is_audited_as_its_ids_and_total(app: FastAPI, client: httpx2.AsyncClient) -> None:
     """A page of 100 long tasks wrote 256 KB of audit row; it is the ids and the total now, for
     every source, so a deleted task's text does not live on in the trail either."""
     user = await make_user(app)
     created = [
         await make_task(app, user, f"Task {n} " + "t" * 190, description="d" * 2000) for n in range(101)
     ]
-    page = await client.get(path, params={"limit": 100}, headers=user.headers)
+    page = await client.get("/api/agent/tasks", params={"limit": 100}, headers=user.headers)
     assert page.status_code == 200
     async with app.state.sessionmaker() as session:
         stmt = select(Action).where(Action.user_id == user.uuid, Action.tool == "list_tasks")

@@ -1,0 +1,194 @@
+"""The statements of the two task reads, and the rule of a list: its filters, order and page.
+
+Each read is one statement that also finds the acting user's row, so a token that outlived its
+account is told apart from an empty answer at no extra round trip. The statements take their
+values as parameters and are built once per query shape (its filters, sort and order) and
+dialect: building them, and their cache keys, cost more than running them.
+
+On PostgreSQL the database renders the page as JSON, which pydantic reads back into the same
+`TaskPage`; elsewhere (SQLite) the rows come back as they are. The filters, order and page are
+the same on both: only the last step differs.
+"""
+
+import re
+import uuid
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    String,
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement, Subquery
+from sqlmodel import col
+
+from db.models import Priority, Task, User
+from db.types import UTCDateTime
+from tools.errors import UnknownUser
+from tools.schemas import TaskPage, TaskPublic, TaskQuery
+
+GONE = "invalid or expired token"  # what the token's holder is told: their account is no more
+
+# What a read selects: the columns of the public view, in its order.
+PUBLIC_COLUMNS = [getattr(Task, name) for name in TaskPublic.model_fields]
+_USER = col(User.id) == bindparam("user_id")
+_OWNED = (col(Task.id) == bindparam("task_id")) & (col(Task.user_id) == col(User.id))
+_READ = select(*PUBLIC_COLUMNS).select_from(User).outerjoin(Task, _OWNED).where(_USER)
+# Which of TaskQuery's fields change the statement's text when set; the rest are values.
+_OPTIONAL = ("priority", "search", "due_before", "due_after")
+# What `icontains(..., autoescape=True)` escapes; it cannot apply to a parameter, so it is done here.
+_LIKE_SPECIAL = re.compile("[/%_]")
+# A timestamp as JSON: at UTC, every digit, as pydantic reads it back into an aware datetime.
+_ISO_UTC: ColumnElement[str] = literal_column("""'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'""")
+_ITEMS = TypeAdapter(list[TaskPublic])
+_LISTINGS: dict[tuple[Any, ...], Select[Any]] = {}  # at most 2 x 3 x 4 x 2 x 2**4 shapes
+_COMPILED: dict[Select[Any], tuple[str, list[str], dict[str, Any]]] = {}
+
+
+async def read_task(connection: AsyncConnection, task_id: uuid.UUID, user_id: uuid.UUID) -> TaskPublic | None:
+    """The user's task, None if they have none by this id; `UnknownUser` if the user is gone."""
+    row = _the_users(await connection.execute(_READ, {"user_id": user_id, "task_id": task_id}))
+    return TaskPublic.model_validate(row._asdict()) if row.id is not None else None
+
+
+async def list_tasks(connection: AsyncConnection, query: TaskQuery, user_id: uuid.UUID) -> TaskPage:
+    """The page of the user's tasks `query` asks for; `UnknownUser` if the user is gone."""
+    fetch = page_as_json if connection.dialect.name == "postgresql" else page_as_rows
+    return await fetch(connection, query, user_id)
+
+
+async def page_as_json(connection: AsyncConnection, query: TaskQuery, user_id: uuid.UUID) -> TaskPage:
+    """`list_tasks` with the page rendered by PostgreSQL as one JSON value."""
+    sql, names, fixed = _compiled(query, connection.dialect)
+    parameters = fixed | _parameters(query, user_id)
+    # The SQL as compiled once for this shape, straight to the driver: the values need no
+    # conversion (asyncpg takes UUIDs, dates and str enums) and the two columns none either, so
+    # SQLAlchemy's per-execution work (the compiled-cache lookup, which hashes the statement's
+    # whole cache key, and the parameter and result processing) would buy nothing here.
+    row = _the_users(await connection.exec_driver_sql(sql, tuple(parameters[name] for name in names)))
+    items = _ITEMS.validate_json(row.items)
+    return TaskPage(items=items, total=row.total, limit=query.limit, offset=query.offset)
+
+
+async def page_as_rows(connection: AsyncConnection, query: TaskQuery, user_id: uuid.UUID) -> TaskPage:
+    """`list_tasks` with the page as rows, on any database."""
+    rows = list(await connection.execute(_listing(query, False), _parameters(query, user_id)))
+    if not rows:
+        raise UnknownUser(GONE)
+    items = [TaskPublic.model_validate(row._asdict()) for row in rows if row.id is not None]
+    return TaskPage(items=items, total=rows[0].total, limit=query.limit, offset=query.offset)
+
+
+def _the_users(result: Any) -> Row[Any]:
+    row: Row[Any] | None = result.one_or_none()
+    if row is None:
+        raise UnknownUser(GONE)
+    return row
+
+
+def _listing(query: TaskQuery, json: bool) -> Select[Any]:
+    shape = (json, query.status, query.sort_by, query.order, *(getattr(query, n) is None for n in _OPTIONAL))
+    stmt = _LISTINGS.get(shape)
+    if stmt is None:
+        stmt = _LISTINGS[shape] = _build_listing(query, json)
+    return stmt
+
+
+def _compiled(query: TaskQuery, dialect: Dialect) -> tuple[str, list[str], dict[str, Any]]:
+    """The JSON listing for this query's shape, as the dialect's SQL, its parameters' names in
+    order, and the values of those the statement holds itself (the priorities' ranks)."""
+    stmt = _listing(query, True)
+    compiled = _COMPILED.get(stmt)
+    if compiled is None:
+        sql = stmt.compile(dialect=dialect)
+        fixed = {name: value for name, value in sql.params.items() if value is not None}
+        compiled = _COMPILED[stmt] = (str(sql), list(sql.positiontup or ()), fixed)
+    return compiled
+
+
+def _build_listing(query: TaskQuery, json: bool) -> Select[Any]:
+    where = _filters(query)
+    total = select(func.count()).select_from(Task).where(*where).scalar_subquery().label("total")
+    page = (
+        select(*PUBLIC_COLUMNS)
+        .where(*where)
+        .order_by(*_ordering(query, Task))
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery("page")
+    )
+    # The page rides on the user's row (a page past the end is that row alone, with the total).
+    stmt = select(total).select_from(User).outerjoin(page, true()).where(_USER)
+    if json:
+        return stmt.add_columns(_items_json(query, page).label("items")).group_by(col(User.id))
+    return stmt.add_columns(*page.c).order_by(*_ordering(query, page.c))
+
+
+def _items_json(query: TaskQuery, page: Subquery) -> ColumnElement[Any]:
+    """The page's rows as one JSON array of TaskPublic objects, in the query's order."""
+    fields: list[Any] = []
+    for name in TaskPublic.model_fields:
+        value: Any = page.c[name]
+        if isinstance(value.type, UTCDateTime):
+            value = func.to_char(func.timezone(literal_column("'UTC'"), value), _ISO_UTC)
+        fields += [literal_column(f"'{name}'"), value]
+    ordered = func.json_agg(func.json_build_object(*fields)).aggregate_order_by(*_ordering(query, page.c))
+    items = ordered.filter(page.c.id.is_not(None))
+    # As text: the driver would parse JSON into dicts, and pydantic reads the text faster.
+    return cast(func.coalesce(items, literal_column("'[]'::json")), Text)
+
+
+def _parameters(query: TaskQuery, user_id: uuid.UUID) -> dict[str, Any]:
+    values = query.model_dump(include={"priority", "due_before", "due_after", "limit", "offset"})
+    if query.search is not None:
+        values["search"] = _LIKE_SPECIAL.sub(r"/\g<0>", query.search)
+    return values | {"user_id": user_id}
+
+
+def _filters(query: TaskQuery) -> list[Any]:
+    where: list[Any] = [col(Task.user_id) == bindparam("user_id")]
+    if query.status != "all":
+        where.append(col(Task.completed) == (query.status == "completed"))
+    if query.priority is not None:
+        where.append(col(Task.priority) == bindparam("priority"))
+    if query.search is not None:
+        search = bindparam("search", type_=String)
+        where.append(
+            or_(
+                col(Task.title).icontains(search, escape="/"),
+                col(Task.description).icontains(search, escape="/"),
+            )
+        )
+    if query.due_before is not None:
+        where.append(col(Task.due_date) <= bindparam("due_before"))
+    if query.due_after is not None:
+        where.append(col(Task.due_date) >= bindparam("due_after"))
+    return where
+
+
+def _ordering(query: TaskQuery, tasks: Any) -> list[Any]:
+    """The order of `query` over `tasks`: the table, or a subquery with the same column names."""
+    key = {
+        "created_at": tasks.created_at,
+        "due_date": tasks.due_date,
+        "priority": case({Priority.low: 0, Priority.medium: 1, Priority.high: 2}, value=tasks.priority),
+        "title": func.lower(tasks.title),
+    }[query.sort_by]
+    primary = key.desc() if query.order == "desc" else key.asc()
+    if query.sort_by == "due_date":
+        primary = primary.nulls_last()  # undated tasks go last whichever way the dates run
+    # The id breaks ties so that pages never overlap or skip a row.
+    return [primary, tasks.created_at.asc(), tasks.id.asc()]

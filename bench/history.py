@@ -23,7 +23,6 @@ from typing import Any
 
 import httpx2
 from agents import (
-    FunctionTool,
     Model,
     ModelSettings,
     ModelTracing,
@@ -38,11 +37,10 @@ from agent.instructions import RULES
 from agent.model_client import ModelClient
 from bench.client import chat_turn, register
 from bench.context import Bench
-from bench.overhead import model_time
+from bench.overhead import bench_tools, model_time
 from bench.servers import fake_model, service
 from db.engine import create_engine, create_sessionmaker
 from db.models import ConversationItem
-from tools.registry import OPERATIONS, json_schema
 from wire import chat_completions, responses
 from wire.reply import Reply, message
 
@@ -142,16 +140,7 @@ async def _preparation_ms(model: Model, arrived: list[float], items: list[dict[s
     async def echo(_ctx: object, arguments: str) -> str:
         return arguments
 
-    tools = [
-        FunctionTool(
-            name=op.name,
-            description=op.description,
-            params_json_schema=json_schema(op.arguments),
-            on_invoke_tool=echo,
-            strict_json_schema=False,
-        )
-        for op in OPERATIONS.values()
-    ]
+    tools = bench_tools(echo)
     started = time.process_time()
     await model.get_response(
         RULES, items, ModelSettings(), tools, None, [], ModelTracing.DISABLED,  # type: ignore[arg-type]

@@ -10,6 +10,8 @@ database. Run twice: with a zero-delay model (the ratio is all overhead), and wi
 import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx2
 from agents import Agent, FunctionTool, OpenAIResponsesModel, RunConfig, Runner, Tool
@@ -26,20 +28,26 @@ TURN_TARGET = 1.5
 FIRST_BYTE_TARGET_MS = 5.0
 
 
-def bare_agent(model_url: str) -> Agent[None]:
-    async def no_op(_ctx: object, arguments: str) -> str:
-        return json.dumps({"id": str(uuid.uuid4()), **json.loads(arguments)})
-
-    tools: list[Tool] = [
+def bench_tools(on_invoke: Callable[[Any, str], Awaitable[str]]) -> list[Tool]:
+    """The service's five tools as the model sees them (names, descriptions, schemas), doing
+    `on_invoke` instead of their work."""
+    return [
         FunctionTool(
             name=op.name,
             description=op.description,
             params_json_schema=json_schema(op.arguments),
-            on_invoke_tool=no_op,
+            on_invoke_tool=on_invoke,
             strict_json_schema=False,
         )
         for op in OPERATIONS.values()
     ]
+
+
+def bare_agent(model_url: str) -> Agent[None]:
+    async def no_op(_ctx: object, arguments: str) -> str:
+        return json.dumps({"id": str(uuid.uuid4()), **json.loads(arguments)})
+
+    tools = bench_tools(no_op)
     client = AsyncOpenAI(api_key="bench", base_url=f"{model_url}/v1", max_retries=0)
     model = OpenAIResponsesModel(model="gpt-bench", openai_client=client)
     return Agent(name="bare", instructions=RULES, tools=tools, model=model)

@@ -273,6 +273,7 @@ class ChatService:
         )
         self.notifier = Notifier(listen_dsn, on_stop=self._stop_requested)
         self._running: dict[uuid.UUID, RunningTurn] = {}
+        self._active = asyncio.Semaphore(chat.max_active_turns)
         self._tasks: set[asyncio.Task[None]] = set()
         self._background: list[asyncio.Task[None]] = []
         self.draining = False
@@ -431,7 +432,7 @@ class ChatService:
             stored_input=input_items(message),
         )
         try:
-            outcome = await self._execute(running, ctx, memory, message)
+            outcome = await self._execute_in_turn(running, ctx, memory, message)
             for call_id, name in list(running.calls.items()):  # announced, never answered: say so
                 running.emit(ToolResult.of(call_id, name, None, error="stopped before it finished"))
             last = self._last_events(running, ctx, outcome)
@@ -456,6 +457,25 @@ class ChatService:
             await writer.close()
             self._running.pop(started.turn_id, None)
             running.close()
+
+    async def _execute_in_turn(
+        self, running: RunningTurn, ctx: ChatContext, memory: ConversationMemory, message: str
+    ) -> _Outcome:
+        """Run the turn once fewer than `max_active_turns` run; stopped while it waits, it ends
+        as stopped (or interrupted, on shutdown) without having started."""
+        slot = asyncio.create_task(self._active.acquire())
+        stopping = asyncio.create_task(running.stop_requested.wait())
+        await asyncio.wait({slot, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not slot.done() or running.stop_reason is not None:
+            if slot.done() and not slot.cancelled():
+                self._active.release()
+            slot.cancel()
+            return await self._execute(running, ctx, memory, message)  # ends at once: it is stopped
+        try:
+            return await self._execute(running, ctx, memory, message)
+        finally:
+            self._active.release()
 
     def _last_events(self, running: RunningTurn, ctx: ChatContext, outcome: _Outcome) -> list[TurnEvent]:
         if outcome.error is not None:

@@ -37,3 +37,6 @@ class ChatSettings(BaseModel):
     lease_s: float = Field(10.0, gt=0, description="a running turn's hold on its conversation")
     turn_timeout_s: float = Field(300.0, gt=0, description="the longest a turn may take")
     events_ttl_s: float = Field(3600.0, gt=0, description="how long a finished turn's events stay")
+    # Turns past this many wait (their stream open, their lease held) for one to finish: a burst
+    # of messages queues in memory instead of every turn's work queueing for the database pool.
+    max_active_turns: int = Field(64, ge=1, description="turns one instance runs at once")

@@ -108,3 +108,29 @@ async def test_a_pool_of_one_serves_overlapping_chats(database_url: str) -> None
     assert [r.status_code for r in replies] == [200, 200]
     assert [r.json()["message"]["content"] for r in replies] == ["done", "done"]
     assert both_waiting.is_set()
+
+
+async def test_turns_past_the_active_limit_wait_their_turn(database_url: str) -> None:
+    """With one active turn allowed, a second conversation's turn opens its stream at once and
+    runs when the first is done; a waiting turn that is stopped ends without a model call."""
+    entered, release = asyncio.Event(), asyncio.Event()
+    steps = (held_until(entered, release, "first"), text("second"))
+    async with chat_app(database_url, *steps, chat={"max_active_turns": 1}) as chat:
+        first = asyncio.create_task(chat.events("one"))
+        await asyncio.wait_for(entered.wait(), 10)
+        second = asyncio.create_task(chat.events("two"))
+        stopped = asyncio.create_task(chat.events("three"))
+        await asyncio.sleep(0.3)
+        assert len(chat.provider.bodies) == 1, "the other turns wait for the active one"
+        waiting = [c for c in (await chat.get("/api/conversations"))["items"] if c["title"] == "three"]
+        stop = await chat.client.post(
+            f"/api/conversations/{waiting[0]['id']}/stop", headers=chat.user.headers
+        )
+        stopped_events = await asyncio.wait_for(stopped, 5)
+        assert len(chat.provider.bodies) == 1, "a stopped waiting turn never called the model"
+        release.set()
+        events = [await asyncio.wait_for(task, 10) for task in (first, second)]
+    assert stop.status_code == 202
+    assert stopped_events[-1][0] == "done" and stopped_events[-1][2]["stopped"] is True
+    replies = [next(d["content"] for n, _, d in e if n == "message") for e in events]
+    assert replies == ["first", "second"]

@@ -30,7 +30,8 @@ lint: install  ## ruff (style and bugs) and mypy (types: strict in tools/ and db
 format: install
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
 
-bench: install  ## the chat benchmark (needs PostgreSQL); figures go in the README
+bench: install  ## the benchmark (needs PostgreSQL; wrk from Debian's package); figures go in the README
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk)
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 lock:  ## re-resolve the newest allowed versions into constraints.txt

@@ -32,7 +32,7 @@ from agent.events import (
 )
 from agent.failures import TurnErrorCode
 from agent.notifier import EVENTS, notify
-from db.models import ChatTurn, StoredEvent, TurnStatus
+from db.models import ChatTurn, StoredEvent, TurnStatus, table_of
 from db.types import utcnow
 from tools.schemas import ActionPublic
 
@@ -59,7 +59,7 @@ async def append(
         }
         for event in events
     ]
-    await session.exec(insert(StoredEvent), params=rows)
+    await session.exec(insert(table_of(StoredEvent)), params=rows)
 
 
 def loaded(row: StoredEvent) -> TurnEvent:

@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.errors import LeaseLost
 from agent.retry import retrying
-from db.models import Conversation, ConversationItem
+from db.models import Conversation, ConversationItem, table_of
 from db.types import utcnow
 
 Item = dict[str, Any]
@@ -85,7 +85,7 @@ async def insert_items(
             {"conversation_id": conversation_id, "turn_id": turn_id, "item": item, "created_at": now}
             for item in items
         ]
-        await session.exec(insert(ConversationItem), params=rows)
+        await session.exec(insert(table_of(ConversationItem)), params=rows)
 
 
 class ConversationMemory:

@@ -3,7 +3,7 @@
 import enum
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     Uuid,
     func,
@@ -261,3 +262,8 @@ class RateLimit(SQLModel, table=True):
 
     key: str = Field(sa_type=String(RATE_KEY_MAX), primary_key=True)
     tat: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Core table: for writes of plain rows, which skip the ORM's per-row work."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]

@@ -99,13 +99,17 @@ class RunningTurn:
         self.started = started
         self._writer = writer
         self._wake = wake
-        self._queue: asyncio.Queue[TurnEvent | None] = asyncio.Queue()
+        # Futures and a list rather than asyncio's Queue and Events: a turn parked on a slow model
+        # holds these for its whole life, and each of those keeps a deque (~600 bytes) of its own.
+        loop = asyncio.get_running_loop()
+        self._ready: list[TurnEvent | None] = []  # None: the stream ends there
+        self._waiting: asyncio.Future[None] | None = None  # its reader, when nothing is ready
         self._count = 0
         self.stop_reason: StopReason | None = None
-        self.stop_requested = asyncio.Event()
+        self.stop_requested: asyncio.Future[None] = loop.create_future()
         self.text = ""  # the reply as streamed so far: what a stopped turn keeps
-        self.read = asyncio.Event()  # its client took the first events
-        self.renewed = asyncio.get_running_loop().time()  # when its lease was last known ours
+        self.read: asyncio.Future[None] = loop.create_future()  # its client took the first events
+        self.renewed = loop.time()  # when its lease was last known ours
         self.calls: dict[str, str] = {}  # tool calls announced and not answered yet: id -> name
 
     def number(self, event: ChatEvent) -> TurnEvent:
@@ -122,33 +126,44 @@ class RunningTurn:
         elif isinstance(event, ToolResult):
             self.calls.pop(event.call_id, None)
         self._writer.add(numbered)
-        self._queue.put_nowait(numbered)
+        self._send([numbered])
         self._wake()
 
     def send_stored(self, events: Sequence[TurnEvent]) -> None:
         """Send events the turn's outcome was stored with (they are in the log already)."""
-        for event in events:
-            self._queue.put_nowait(event)
+        self._send(events)
         self._wake()
 
     def stop(self, reason: StopReason) -> None:
         if self.stop_reason is None:
             self.stop_reason = reason
-            self.stop_requested.set()
+            self.stop_requested.set_result(None)
 
     def close(self) -> None:
-        self._queue.put_nowait(None)
+        self._send([None])
+
+    def _send(self, events: Sequence[TurnEvent | None]) -> None:
+        self._ready.extend(events)
+        if self._waiting is not None and not self._waiting.done():
+            self._waiting.set_result(None)
 
     async def batches(self) -> AsyncIterator[list[TurnEvent]]:
-        while (event := await self._queue.get()) is not None:
-            self.read.set()
-            batch = [event]
-            while not self._queue.empty():
-                if (event := self._queue.get_nowait()) is None:
-                    yield batch
-                    return
-                batch.append(event)
-            yield batch
+        while True:
+            if not self._ready:
+                self._waiting = asyncio.get_running_loop().create_future()
+                try:
+                    await self._waiting
+                finally:
+                    self._waiting = None
+            ready, self._ready = self._ready, []
+            end = ready.index(None) if None in ready else len(ready)
+            batch = [event for event in ready[:end] if event is not None]
+            if batch:
+                if not self.read.done():
+                    self.read.set_result(None)
+                yield batch
+            if end < len(ready):
+                return
 
 
 class LoggedTurn:
@@ -419,8 +434,7 @@ class ChatService:
         started = running.started
         # The client's first bytes go out before the turn's first slice of CPU (the SDK's set-up
         # and the model request), which would otherwise run first and delay them by milliseconds.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(running.read.wait(), FIRST_READ_WAIT_S)
+        await asyncio.wait([running.read], timeout=FIRST_READ_WAIT_S)
         memory = ConversationMemory(
             self._sessionmaker,
             user_id=ctx.user_id,
@@ -463,10 +477,9 @@ class ChatService:
     ) -> _Outcome:
         """Run the turn once fewer than `max_active_turns` run; stopped while it waits, it ends
         as stopped (or interrupted, on shutdown) without having started."""
-        slot = asyncio.create_task(self._active.acquire())
-        stopping = asyncio.create_task(running.stop_requested.wait())
-        await asyncio.wait({slot, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
+        slot: asyncio.Future[object] = asyncio.ensure_future(self._active.acquire())
+        waits: set[asyncio.Future[object]] = {slot, running.stop_requested}  # type: ignore[arg-type]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         if not slot.done() or running.stop_reason is not None:
             if slot.done() and not slot.cancelled():
                 self._active.release()
@@ -510,10 +523,11 @@ class ChatService:
             self._agent, message, context=ctx, session=memory, max_turns=self._max_steps, run_config=config
         )
         relay = asyncio.create_task(self._relay(result, running))
-        stopping = asyncio.create_task(running.stop_requested.wait())
         try:
             done, _ = await asyncio.wait(
-                {relay, stopping}, timeout=self._settings.turn_timeout_s, return_when=asyncio.FIRST_COMPLETED
+                {relay, running.stop_requested},
+                timeout=self._settings.turn_timeout_s,
+                return_when=asyncio.FIRST_COMPLETED,
             )
             if relay in done:
                 relay.result()  # raises what the run raised
@@ -547,8 +561,6 @@ class ChatService:
                 result.cancel()
             failure, tools = classify(exc), _tools(result)
             return _Outcome(TurnStatus.failed, None, _usage(result), failure, tools, name, memory.held)
-        finally:
-            stopping.cancel()
 
     async def _relay(self, result: RunResultStreaming, running: RunningTurn) -> None:
         async for sdk_event in result.stream_events():

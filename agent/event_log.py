@@ -6,7 +6,6 @@ turns are purged after CHAT_EVENTS_TTL_S: the turns, history and audit rows are 
 """
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Sequence
@@ -88,7 +87,9 @@ async def purge(session: AsyncSession, before: datetime) -> int:
 
 
 class EventWriter:
-    """Appends one running turn's events to the log, in batches, and announces them."""
+    """Appends one running turn's events to the log, in batches, and announces them. A batch is
+    written at most FLUSH_S after its first event (at once after a tool result). Between batches
+    nothing waits: a turn parked on a slow model holds no task and no timer for its log."""
 
     def __init__(
         self, sessionmaker: async_sessionmaker[AsyncSession], conversation_id: uuid.UUID, turn_id: uuid.UUID
@@ -97,31 +98,54 @@ class EventWriter:
         self._conversation_id = conversation_id
         self._turn_id = turn_id
         self._pending: list[TurnEvent] = []
-        self._due = asyncio.Event()
+        self._timer: asyncio.TimerHandle | None = None
+        self._writing: asyncio.Task[None] | None = None
+        self._urgent = False  # a tool result came while a batch was being written
         self._closed = False
-        self._task = asyncio.create_task(self._run(), name=f"chat-events-{turn_id}")
 
     def add(self, event: TurnEvent) -> None:
         self._pending.append(event)
-        if isinstance(event.event, ToolResult):  # a step is done: readers elsewhere want it now
-            self._due.set()
+        if self._closed:
+            return
+        urgent = isinstance(event.event, ToolResult)  # a step is done: readers elsewhere want it now
+        if self._writing is not None:
+            self._urgent = self._urgent or urgent  # the next batch starts when this one ends
+        elif urgent:
+            self._write_soon(0.0)
+        elif self._timer is None:
+            self._write_soon(FLUSH_S)
 
     async def close(self) -> list[TurnEvent]:
         """Stop the batching (a batch being written is finished, never cut off); what was not
         written yet is returned, for the caller to write with the turn's outcome."""
         self._closed = True
-        self._due.set()
-        await self._task
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._writing is not None:
+            await self._writing
         left, self._pending = self._pending, []
         return left
 
-    async def _run(self) -> None:
-        while not self._closed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._due.wait(), FLUSH_S)
-            self._due.clear()
-            if self._pending and not self._closed:
-                await self._flush()
+    def _write_soon(self, delay: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(delay, self._write)
+
+    def _write(self) -> None:
+        self._timer = None
+        if self._closed or not self._pending:
+            return
+        self._writing = asyncio.create_task(self._flush(), name=f"chat-events-{self._turn_id}")
+        self._writing.add_done_callback(self._written)
+
+    def _written(self, _: "asyncio.Task[None]") -> None:
+        self._writing = None
+        if self._closed or not self._pending:
+            return
+        # What came meanwhile (or a batch that failed, put back): the next batch, as if just added.
+        self._write_soon(0.0 if self._urgent else FLUSH_S)
+        self._urgent = False
 
     async def _flush(self) -> None:
         batch, self._pending = self._pending, []

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from agents import Agent, ModelSettings, RunConfig, Runner
@@ -477,14 +477,12 @@ class ChatService:
     ) -> _Outcome:
         """Run the turn once fewer than `max_active_turns` run; stopped while it waits, it ends
         as stopped (or interrupted, on shutdown) without having started."""
-        slot: asyncio.Future[object] = asyncio.ensure_future(self._active.acquire())
-        waits: set[asyncio.Future[object]] = {slot, running.stop_requested}  # type: ignore[arg-type]
+        slot = asyncio.ensure_future(self._active.acquire())
+        waits: set[asyncio.Future[Any]] = {slot, running.stop_requested}
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        if not slot.done() or running.stop_reason is not None:
-            if slot.done() and not slot.cancelled():
-                self._active.release()
+        if not slot.done():  # stopped while it waited: `_execute` ends at once, as stopped
             slot.cancel()
-            return await self._execute(running, ctx, memory, message)  # ends at once: it is stopped
+            return await self._execute(running, ctx, memory, message)
         try:
             return await self._execute(running, ctx, memory, message)
         finally:

@@ -175,13 +175,16 @@ class MemoryRateStore:
 
     async def hit(self, key: str, rate: Rate) -> Verdict:
         now = time.monotonic()
-        tat = max(self._tat.get(key, now), now) + rate.interval_s
-        if tat - now > rate.period_s:
-            return _verdict(rate, self._tat[key] - now, allowed=False)
+        # Kept as time ahead of now rather than `tat - now`: with a monotonic clock of large
+        # magnitude, (now + interval) - now can come out a hair above an interval equal to the
+        # period, which refused a fresh key's first request under a 1-per-period limit.
+        backlog = max(self._tat.get(key, now) - now, 0.0)
+        if backlog + rate.interval_s > rate.period_s:
+            return _verdict(rate, backlog, allowed=False)
         if len(self._tat) >= self._PRUNE_AT:
             self._tat = {k: v for k, v in self._tat.items() if v > now}
-        self._tat[key] = tat
-        return _verdict(rate, tat - now, allowed=True)
+        self._tat[key] = now + backlog + rate.interval_s
+        return _verdict(rate, backlog + rate.interval_s, allowed=True)
 
 
 async def prune_rate_limits(engine: AsyncEngine) -> int:

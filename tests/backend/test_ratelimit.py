@@ -112,3 +112,16 @@ async def test_a_changed_rate_starts_a_fresh_bucket(store: RateStore) -> None:
         await enforce(store, policy="test", key=key, rate=Rate(1, 3600), message="over")
     raised = await enforce(store, policy="test", key=key, rate=Rate(100, 1), message="over")
     assert raised.allowed and raised.remaining == 99
+
+
+@pytest.mark.parametrize("clock", [127703.23867429855, 0.5])
+async def test_one_per_period_lets_the_first_request_through_whatever_the_clock(
+    clock: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At this monotonic reading, (now + 3600) - now is a hair over 3600 in floating point: a
+    fresh key's first request under 1/hour was refused (and the refusal raised KeyError)."""
+    monkeypatch.setattr("backend.ratelimit.time.monotonic", lambda: clock)
+    store, rate = MemoryRateStore(), Rate(1, 3600)
+    first, second = await store.hit("k", rate), await store.hit("k", rate)
+    assert (first.allowed, first.remaining) == (True, 0)
+    assert not second.allowed and second.retry_after_s == pytest.approx(3600)

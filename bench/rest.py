@@ -19,7 +19,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,10 +26,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import httpx2
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from db.engine import normalize_url
+from db import scratch
 from db.migrate import upgrade
 from wire.server import free_port
 
@@ -202,26 +199,16 @@ def parse_wrk(out: str) -> WrkResult:
     return WrkResult(float(rps.group(1)), float(p99.group(1)) * _UNITS[p99.group(2)], errors)
 
 
-async def _admin(sql: str) -> None:
-    engine = create_async_engine(normalize_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
 @contextmanager
 def scratch_database() -> Iterator[str]:
     """A new, migrated, uniquely named database on BENCH_DATABASE_URL's server, dropped afterwards."""
-    name = f"todo_rest_bench_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    database = asyncio.run(scratch.create_database(ADMIN_URL, "todo_rest_bench"))
     try:
-        url = normalize_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        url = database.render_as_string(hide_password=False)
         upgrade(url)
         yield url
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(scratch.drop_database(ADMIN_URL, database))
 
 
 def main() -> None:

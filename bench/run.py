@@ -12,7 +12,6 @@ import os
 import platform
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from bench.memory import memory_section
 from bench.overhead import overhead_section
 from bench.rest import rest_section
 from bench.servers import raise_fd_limit
+from db import scratch
 from db.engine import normalize_url
 from db.migrate import upgrade
 
@@ -77,11 +77,9 @@ async def machine(admin: AsyncEngine) -> str:
 async def run(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     raise_fd_limit()
-    name = f"todo_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_async_engine(normalize_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database_url = normalize_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    database = await scratch.create_database(ADMIN_URL, "todo_bench")
+    database_url = database.render_as_string(hide_password=False)
+    admin = create_async_engine(normalize_url(ADMIN_URL))
     logs = Path(tempfile.mkdtemp(prefix="todo-bench-"))
     try:
         await asyncio.to_thread(upgrade, database_url)
@@ -98,9 +96,8 @@ async def run(args: argparse.Namespace) -> None:
                 flush=True,
             )
     finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+        await scratch.drop_database(ADMIN_URL, database)
     print(f"Total: {time.perf_counter() - started:.0f} s; the servers' stderr is in {logs}")
 
 

@@ -2,21 +2,18 @@
 
 import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from backend.app import create_app
 from backend.ratelimit import RateSettings
 from backend.settings import Settings
-from db.engine import normalize_url
+from db import scratch
 from db.migrate import upgrade
 from tests.factories import AuthedUser, make_user
 
@@ -27,30 +24,19 @@ JWT_SECRET = "test-secret-long-enough-for-every-hmac-algorithm-even-hs512-012345
 UNLIMITED = RateSettings.unlimited().model_dump()
 
 
-async def _admin(sql: str) -> None:
-    engine = create_async_engine(normalize_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
 async def create_database(prefix: str = "todo_test") -> URL:
     """A new, empty, uniquely named database on the test server."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
-        await _admin(f'CREATE DATABASE "{name}"')
+        return await scratch.create_database(ADMIN_URL, prefix)
     except (OSError, ConnectionError) as exc:
         message = f"PostgreSQL is not reachable at {ADMIN_URL}: {exc}"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
-    return normalize_url(ADMIN_URL).set(database=name)
 
 
 async def drop_database(url: URL) -> None:
-    await _admin(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+    await scratch.drop_database(ADMIN_URL, url)
 
 
 def url_string(url: URL) -> str:

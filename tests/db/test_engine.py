@@ -8,7 +8,8 @@ from sqlalchemy.exc import DBAPIError
 
 from backend.app import create_app
 from db.engine import PING, PoolSettings, create_engine
-from tests.conftest import _admin, asgi_client, make_settings
+from db.scratch import execute_as_admin
+from tests.conftest import ADMIN_URL, asgi_client, make_settings
 from tests.factories import make_user
 
 PID = text("SELECT pg_backend_pid()")
@@ -22,7 +23,7 @@ async def _dropped_then_used(database_url: str, pre_ping: bool) -> tuple[int, in
     try:
         async with engine.connect() as conn:
             before = (await conn.execute(PID)).scalar_one()
-        await _admin(f"SELECT pg_terminate_backend({before})")
+        await execute_as_admin(ADMIN_URL, f"SELECT pg_terminate_backend({before})")
         sent: list[str] = []
         event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
         async with engine.connect() as conn:
@@ -107,7 +108,7 @@ async def test_a_connection_dropped_within_the_window_costs_one_503(database_url
         assert (await client.get("/api/tasks", headers=user.headers)).status_code == 200
         async with app.state.engine.connect() as conn:
             pid = (await conn.execute(PID)).scalar_one()
-        await _admin(f"SELECT pg_terminate_backend({pid})")
+        await execute_as_admin(ADMIN_URL, f"SELECT pg_terminate_backend({pid})")
         failed = await client.get("/api/tasks", headers=user.headers)
         assert (failed.status_code, failed.json()["error"]["code"]) == (503, "database_unavailable")
         assert failed.headers["retry-after"]

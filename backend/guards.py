@@ -13,19 +13,23 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import func, text
-from sqlmodel import select
+from sqlalchemy import bindparam, func, text
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.deps import CurrentUserId, SessionDep, SettingsDep
 from backend.ratelimit import RateLimited, RateStore, enforce
 from db.models import Conversation
-from db.types import utcnow
+from db.types import UTCDateTime, utcnow
 
 # pg_advisory_xact_lock's first key: what the lock is about (the second is the user).
 _RUNNING_TURNS_LOCK = 0x7475726E  # "turn"
 RUNNING_TURNS_RETRY_S = 5
 RATE_LIMITED = "Over a rate limit or a cap on running turns: see Retry-After."
+# Built once (a turn's start runs them): the counts of running turns, and the lock around them.
+_LOCK = text("SELECT pg_advisory_xact_lock(:scope, :user_key)")
+_RUNNING = select(func.count()).where(~Conversation.lease_free(bindparam("now", type_=UTCDateTime)))
+_RUNNING_OF_USER = _RUNNING.where(col(Conversation.user_id) == bindparam("user_id"))
 
 
 async def _store(request: Request) -> RateStore:
@@ -126,13 +130,12 @@ async def check_running_turns(
         user_key = int.from_bytes(user_id.bytes[:4], "big", signed=True)
         # Its own statement: the count below must take its snapshot after the lock is held (one
         # statement would count from a snapshot taken before it waited for the lock).
-        lock = text("SELECT pg_advisory_xact_lock(:scope, :user_key)")
-        await session.exec(lock.bindparams(scope=_RUNNING_TURNS_LOCK, user_key=user_key))  # type: ignore[call-overload]
-    running = ~Conversation.lease_free(utcnow())
-    mine = (await session.exec(select(func.count()).where(running, Conversation.user_id == user_id))).one()
+        await session.exec(_LOCK, params={"scope": _RUNNING_TURNS_LOCK, "user_key": user_key})  # type: ignore[call-overload]
+    now = utcnow()
+    mine = (await session.exec(_RUNNING_OF_USER, params={"now": now, "user_id": user_id})).one()
     if mine >= per_user:
         raise _busy("running-turns", per_user, f"you already have {per_user} replies being written")
-    if total and (await session.exec(select(func.count()).where(running))).one() >= total:
+    if total and (await session.exec(_RUNNING, params={"now": now})).one() >= total:
         raise _busy("running-turns-total", total, "the service is answering as many messages as it can")
 
 

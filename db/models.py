@@ -181,8 +181,9 @@ class Conversation(SQLModel, table=True):
         return (col(Conversation.id) == conversation_id) & (col(Conversation.user_id) == user_id)
 
     @staticmethod
-    def lease_free(now: datetime) -> ColumnElement[bool]:
-        """No turn holds the conversation: no lease, or one that expired (its instance died)."""
+    def lease_free(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+        """No turn holds the conversation: no lease, or one that expired (its instance died).
+        `now` is a time, or a parameter for a statement built once."""
         expires = col(Conversation.lease_expires_at)
         return expires.is_(None) | (expires < now)
 

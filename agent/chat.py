@@ -18,7 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from agents import Agent, ModelSettings, RunConfig, Runner
@@ -53,6 +53,7 @@ from agent.memory import ConversationMemory, assistant_item, input_items
 from agent.notifier import Notifier
 from agent.providers import ChatModel, model_name
 from agent.retry import retrying
+from agent.slots import Slots
 from agent.stream import translate
 from agent.turns import DuplicateKey, StartedTurn
 from db.models import Action, ChatTurn, TurnStatus
@@ -76,9 +77,10 @@ class StopReason(enum.StrEnum):
 class TurnStream(Protocol):
     """A turn's events as a client reads them, in order, ending with `done` or `error`: in
     batches of what was ready at once, so that a burst (a fast model's text deltas) costs one
-    write to the client rather than one per event."""
+    write to the client rather than one per event. With `idle_s`, an empty batch follows every
+    `idle_s` without events: the reader's cue to tell its client the stream is still alive."""
 
-    def batches(self) -> AsyncIterator[list[TurnEvent]]: ...
+    def batches(self, idle_s: float | None = None) -> AsyncIterator[list[TurnEvent]]: ...
 
 
 async def events(turn: TurnStream) -> AsyncIterator[TurnEvent]:
@@ -86,6 +88,11 @@ async def events(turn: TurnStream) -> AsyncIterator[TurnEvent]:
     async for batch in turn.batches():
         for event in batch:
             yield event
+
+
+def _resolve(waiting: asyncio.Future[None]) -> None:
+    if not waiting.done():
+        waiting.set_result(None)
 
 
 def terminal(event: TurnEvent) -> bool:
@@ -147,14 +154,22 @@ class RunningTurn:
         if self._waiting is not None and not self._waiting.done():
             self._waiting.set_result(None)
 
-    async def batches(self) -> AsyncIterator[list[TurnEvent]]:
+    async def batches(self, idle_s: float | None = None) -> AsyncIterator[list[TurnEvent]]:
+        loop = asyncio.get_running_loop()
         while True:
             if not self._ready:
-                self._waiting = asyncio.get_running_loop().create_future()
+                waiting = self._waiting = loop.create_future()
+                # A timer, not a timeout around the wait: that would be a task per stream.
+                idle = loop.call_later(idle_s, _resolve, waiting) if idle_s is not None else None
                 try:
-                    await self._waiting
+                    await waiting
                 finally:
                     self._waiting = None
+                    if idle is not None:
+                        idle.cancel()
+                if not self._ready:
+                    yield []
+                    continue
             ready, self._ready = self._ready, []
             end = ready.index(None) if None in ready else len(ready)
             batch = [event for event in ready[:end] if event is not None]
@@ -185,17 +200,21 @@ class LoggedTurn:
         self._after = after
         self._first = first
 
-    async def batches(self) -> AsyncIterator[list[TurnEvent]]:
-        last, pending = self._after, self._first
+    async def batches(self, idle_s: float | None = None) -> AsyncIterator[list[TurnEvent]]:
+        loop = asyncio.get_running_loop()
+        last, pending, sent = self._after, self._first, loop.time()
         async with self._notifier.watching(self._conversation_id) as news:
             while True:
                 ended = next((n for n, event in enumerate(pending) if terminal(event)), None)
                 if ended is not None:
                     yield pending[: ended + 1]
                     return
-                if pending:
+                if pending or (idle_s is not None and loop.time() - sent >= idle_s):
                     yield pending
-                    last = pending[-1].id
+                    last, sent = pending[-1].id if pending else last, loop.time()
+                if self._notifier.closed:
+                    # The instance is going away: the client picks the stream up on another.
+                    return
                 news.clear()
                 # Notifications wake us at once; the timeout is the poll when they do not arrive.
                 with contextlib.suppress(TimeoutError):
@@ -227,7 +246,7 @@ class Replay:
     def __init__(self, events: list[TurnEvent]) -> None:
         self._events = events
 
-    async def batches(self) -> AsyncIterator[list[TurnEvent]]:
+    async def batches(self, idle_s: float | None = None) -> AsyncIterator[list[TurnEvent]]:
         yield self._events
 
 
@@ -288,7 +307,7 @@ class ChatService:
         )
         self.notifier = Notifier(listen_dsn, on_stop=self._stop_requested)
         self._running: dict[uuid.UUID, RunningTurn] = {}
-        self._active = asyncio.Semaphore(chat.max_active_turns)
+        self._active = Slots(chat.max_active_turns)
         self._tasks: set[asyncio.Task[None]] = set()
         self._background: list[asyncio.Task[None]] = []
         self.draining = False
@@ -359,11 +378,15 @@ class ChatService:
             now=self._clock(timezone),
         )
         self._running[started.turn_id] = running
-        task = asyncio.create_task(
-            self._run(running, writer, ctx, message), name=f"chat-turn-{started.turn_id}"
-        )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+
+        def run(holds_slot: bool) -> None:  # once it holds a slot, or was stopped while it waited
+            task = asyncio.create_task(
+                self._run(running, writer, ctx, message, holds_slot), name=f"chat-turn-{started.turn_id}"
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        self._active.claim(run, running.stop_requested)
         return running
 
     async def _repeat(
@@ -428,25 +451,36 @@ class ChatService:
             running.stop(StopReason.user)
 
     async def _run(
-        self, running: RunningTurn, writer: event_log.EventWriter, ctx: ChatContext, message: str
+        self,
+        running: RunningTurn,
+        writer: event_log.EventWriter,
+        ctx: ChatContext,
+        message: str,
+        holds_slot: bool,
     ) -> None:
+        """The turn, from its slot (one of `max_active_turns`) to its stored outcome. Without a
+        slot it was stopped while it waited, and ends at once as stopped (or interrupted)."""
         current_turn.set(ctx)  # this task's own context: model calls made for it know the turn
         started = running.started
-        # The client's first bytes go out before the turn's first slice of CPU (the SDK's set-up
-        # and the model request), which would otherwise run first and delay them by milliseconds.
-        await asyncio.wait([running.read], timeout=FIRST_READ_WAIT_S)
-        memory = ConversationMemory(
-            self._sessionmaker,
-            user_id=ctx.user_id,
-            conversation_id=ctx.conversation_id,
-            turn_id=ctx.turn_id,
-            lease_token=started.lease_token,
-            limit=self._history_max_items,
-            history=started.history,
-            stored_input=input_items(message),
-        )
         try:
-            outcome = await self._execute_in_turn(running, ctx, memory, message)
+            try:
+                # The client's first bytes go out before the turn's first slice of CPU (the SDK's
+                # set-up and the model request), which would otherwise delay them by milliseconds.
+                await asyncio.wait([running.read], timeout=FIRST_READ_WAIT_S)
+                memory = ConversationMemory(
+                    self._sessionmaker,
+                    user_id=ctx.user_id,
+                    conversation_id=ctx.conversation_id,
+                    turn_id=ctx.turn_id,
+                    lease_token=started.lease_token,
+                    limit=self._history_max_items,
+                    history=started.history,
+                    stored_input=input_items(message),
+                )
+                outcome = await self._execute(running, ctx, memory, message)
+            finally:
+                if holds_slot:
+                    self._active.release()
             for call_id, name in list(running.calls.items()):  # announced, never answered: say so
                 running.emit(ToolResult.of(call_id, name, None, error="stopped before it finished"))
             last = self._last_events(running, ctx, outcome)
@@ -471,22 +505,6 @@ class ChatService:
             await writer.close()
             self._running.pop(started.turn_id, None)
             running.close()
-
-    async def _execute_in_turn(
-        self, running: RunningTurn, ctx: ChatContext, memory: ConversationMemory, message: str
-    ) -> _Outcome:
-        """Run the turn once fewer than `max_active_turns` run; stopped while it waits, it ends
-        as stopped (or interrupted, on shutdown) without having started."""
-        slot = asyncio.ensure_future(self._active.acquire())
-        waits: set[asyncio.Future[Any]] = {slot, running.stop_requested}
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        if not slot.done():  # stopped while it waited: `_execute` ends at once, as stopped
-            slot.cancel()
-            return await self._execute(running, ctx, memory, message)
-        try:
-            return await self._execute(running, ctx, memory, message)
-        finally:
-            self._active.release()
 
     def _last_events(self, running: RunningTurn, ctx: ChatContext, outcome: _Outcome) -> list[TurnEvent]:
         if outcome.error is not None:
@@ -650,7 +668,9 @@ class ChatService:
     async def drain(self, grace_s: float) -> None:
         """Shut down cleanly (a deploy): take no new turns, let the running ones finish for
         `grace_s`, then stop what is left — stored as interrupted, its lease released, its
-        stream ended with `server_shutdown`. Nothing stays locked."""
+        stream ended with `server_shutdown`. Nothing stays locked. Streams that follow a turn
+        (resumed, maybe of a turn on another instance) end then too: their clients resume them
+        on another instance."""
         self.draining = True
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=grace_s)
@@ -658,6 +678,7 @@ class ChatService:
             running.stop(StopReason.shutdown)
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=STORE_RETRY_S + 5)
+        self.notifier.close_watchers()  # the streams following turns end too
 
     async def close(self, grace_s: float) -> None:
         await self.drain(grace_s)

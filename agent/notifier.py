@@ -51,6 +51,7 @@ class Notifier:
         self._waiters: dict[uuid.UUID, set[asyncio.Event]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self.delivering = False  # notifications are known to arrive
+        self.closed = False  # the instance is going away: readers stop watching
 
     async def start(self) -> None:
         if self._dsn is not None:
@@ -64,6 +65,13 @@ class Notifier:
         """New events for this conversation (written here, or announced by another instance)."""
         for waiter in self._waiters.get(conversation_id, ()):
             waiter.set()
+
+    def close_watchers(self) -> None:
+        """Tell every reader, now and from now on, that the instance is going away."""
+        self.closed = True
+        for waiters in self._waiters.values():
+            for waiter in waiters:
+                waiter.set()
 
     @contextlib.asynccontextmanager
     async def watching(self, conversation_id: uuid.UUID) -> AsyncIterator[asyncio.Event]:

@@ -9,8 +9,8 @@ rule holds however it is served).
 Shutdown: on the first SIGTERM or SIGINT the server awaits the app's `before_shutdown` (an async
 callable at `app.state.before_shutdown`, if set) while it still accepts and serves requests, then
 stops accepting, lets requests in flight finish for up to SHUTDOWN_GRACE_S and runs the app's
-lifespan shutdown. A second signal stops at once, as uvicorn does. (sse-starlette ends every
-event stream when uvicorn's exit handler runs: after the hook, so streams flow while it runs.)
+lifespan shutdown. A second signal stops at once, as uvicorn does. (The hook ends the event
+streams: a turn's when the turn ends, a resumed one's once the turns are drained.)
 """
 
 import argparse

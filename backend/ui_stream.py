@@ -10,9 +10,7 @@ client library refuses (`tests/ui_conformance/` feeds it generated sequences to 
 """
 
 import uuid
-from collections.abc import AsyncIterator
-
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from collections.abc import AsyncGenerator
 
 from agent.chat import TurnStream
 from agent.events import (
@@ -27,14 +25,10 @@ from agent.events import (
     Usage,
 )
 from agent.failures import TurnErrorCode
+from backend import sse
 from backend import ui_chunks as ui
-from backend.sse import KEEPALIVE_S
 
-HEADERS = {
-    "Cache-Control": "no-cache",
-    "X-Accel-Buffering": "no",
-    "X-Vercel-AI-UI-Message-Stream": "v1",
-}
+HEADERS = {"X-Vercel-AI-UI-Message-Stream": "v1"}
 UNFINISHED_CALL = "the turn ended before this tool call finished"
 CUT_SHORT = "the reply broke off before the turn ended"
 
@@ -200,16 +194,19 @@ def _usage(usage: Usage) -> ui.UsageMetadata:
     )
 
 
-def ui_message_stream(turn: TurnStream) -> EventSourceResponse:
+def ui_message_stream(turn: TurnStream) -> sse.EventStreamResponse:
     """The turn as a UI message stream response: `data: <chunk>` frames, then `data: [DONE]`."""
-    return EventSourceResponse(frames(turn), ping=KEEPALIVE_S, headers=HEADERS, sep="\n")
+    return sse.EventStreamResponse(frames(turn), headers=HEADERS)
 
 
-async def frames(turn: TurnStream) -> AsyncIterator[bytes]:
+async def frames(turn: TurnStream) -> AsyncGenerator[bytes]:
     """The turn's chunks as SSE frames, the last one `[DONE]`; the chunks of events that were
     ready at once go out in one write."""
     stream = UiMessageStream()
-    async for batch in turn.batches():
+    async for batch in turn.batches(idle_s=sse.KEEPALIVE_S):
+        if not batch:
+            yield sse.ping(sep="\n")
+            continue
         chunks = [chunk for numbered in batch for chunk in stream.feed(numbered.event)]
         if chunks:
             yield b"".join(_frame(chunk.model_dump_json()) for chunk in chunks)
@@ -217,4 +214,4 @@ async def frames(turn: TurnStream) -> AsyncIterator[bytes]:
 
 
 def _frame(data: str) -> bytes:
-    return ServerSentEvent(data=data, sep="\n").encode()
+    return sse.frame(data, sep="\n")

@@ -23,9 +23,10 @@ default), each `data:` a JSON object and each `id:` unique and increasing within
 
 {event_table()}
 
-Comments (`: ping`) keep the connection alive every {KEEPALIVE_S} s. With `stream: false` the
-answer is one JSON object, `{{conversation_id, message: {{id, content}}, actions, usage}}`, and a
-failed turn is an HTTP error with its code. Without `conversation_id` a new conversation starts.
+Comments (`: ping`) keep the connection alive after every {KEEPALIVE_S} s without events. With
+`stream: false` the answer is one JSON object,
+`{{conversation_id, message: {{id, content}}, actions, usage}}`, and a failed turn is an HTTP
+error with its code. Without `conversation_id` a new conversation starts.
 `X-Timezone` (IANA name, default UTC) sets the user's "today". A conversation answers one message
 at a time: 409 `conversation_busy` otherwise.
 

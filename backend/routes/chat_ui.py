@@ -5,14 +5,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
-from sse_starlette import EventSourceResponse
 
 from agent.turns import ClientId, UserMessage
 from backend.deps import ChatDep, CurrentUserId, RequestIdDep, SessionDep, TimezoneDep
 from backend.errors import UNREADABLE_BODY, ErrorResponse
 from backend.guards import RATE_LIMITED, AdmitTurn
 from backend.openapi import chunk_table, ui_stream_content
-from backend.sse import KEEPALIVE_S
+from backend.sse import KEEPALIVE_S, EventStreamResponse
 from backend.ui_stream import ui_message_stream
 from tools.errors import InvalidInput
 
@@ -31,7 +30,7 @@ at this route. The body is what the transport sends, `{{id, messages, trigger, m
 text of the last message, which must be the user's, is read: the history is the server's, and
 messages the client sends back are not trusted. The answer is the UI message stream
 (`x-vercel-ai-ui-message-stream: v1`): `data: <chunk>` frames, ending with `data: [DONE]`,
-and a `: ping` comment every {KEEPALIVE_S} s.
+and a `: ping` comment after every {KEEPALIVE_S} s without chunks.
 
 {chunk_table()}
 
@@ -95,7 +94,7 @@ async def chat_ui(
     service: ChatDep,
     timezone: TimezoneDep,
     request_id: RequestIdDep,
-) -> EventSourceResponse:
+) -> EventStreamResponse:
     turn = await service.start(
         session,
         user_id=user_id,
@@ -118,7 +117,7 @@ async def chat_ui(
 )
 async def resume_chat_ui_stream(
     chat_id: Annotated[ClientId, Path()], session: SessionDep, user_id: CurrentUserId, service: ChatDep
-) -> EventSourceResponse:
+) -> EventStreamResponse:
     """What `useChat({resume: true})` asks for: the chat's running turn as a UI message stream,
     replayed from its start and then live until it ends (after a reload, on any instance); 204
     when nothing is running, or the chat is not known."""

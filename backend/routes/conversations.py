@@ -4,7 +4,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from sse_starlette import EventSourceResponse
 
 from agent import conversations, transcripts
 from agent.conversations import ConversationDetail, ConversationPage
@@ -15,7 +14,7 @@ from backend.deps import ChatDep, CurrentUser, CurrentUserId, SessionDep, Settin
 from backend.errors import ErrorResponse
 from backend.guards import RATE_LIMITED, AdmitImport
 from backend.openapi import event_stream_content
-from backend.sse import event_stream
+from backend.sse import EventStreamResponse, event_stream
 from tools.audit import list_actions
 from tools.paging import OFFSET_MAX
 from tools.schemas import ActionPage, ActionQuery
@@ -119,7 +118,7 @@ async def resume_conversation_stream(
     after: Annotated[
         int | None, Query(ge=0, description="The last event id seen (as Last-Event-ID).")
     ] = None,
-) -> EventSourceResponse:
+) -> EventStreamResponse:
     """Pick a chat stream up again — after a reload, a network change, on any instance: the events
     after `Last-Event-ID` (or `after`), then the running turn's live events until it ends. Without
     an id, from the start of the current (or last) turn."""

@@ -304,6 +304,34 @@ async def test_a_deploy_ends_running_turns_cleanly(database_url: str) -> None:
     assert (readiness.status_code, readiness.json()["error"]["code"]) == (503, "shutting_down")
 
 
+async def test_a_deploy_ends_the_streams_it_follows_and_they_resume_elsewhere(database_url: str) -> None:
+    """A stream resumed on an instance that is going away ends once its turns are drained, with no
+    last event of its own (the turn runs on): the client picks it up again on another instance."""
+    gate = Gate(text("Finished elsewhere."))
+    async with (
+        chat_app(database_url) as leaving,
+        serving(leaving.app) as leaving_base,
+        instance(database_url, ScriptedProvider(gate)) as running,
+        httpx2.AsyncClient(timeout=30) as client,
+    ):
+        headers = leaving.user.headers
+        async with client.stream("POST", f"{running}/api/chat", json={"message": "hi"}, headers=headers) as r:
+            seen = await read_sse(r, limit=1)
+        await asyncio.wait_for(gate.entered.wait(), 10)
+        url = f"/api/conversations/{seen[0][2]['conversation_id']}/stream"
+        async with client.stream("GET", f"{leaving_base}{url}", headers=headers) as followed:
+            lines = followed.aiter_lines()
+            again = await read_sse(lines, limit=1)
+            await leaving.app.state.chat.drain(0.1)
+            cut = await asyncio.wait_for(read_sse(lines), 5)
+        gate.release.set()
+        last = {"Last-Event-ID": str(again[-1][1])}
+        async with client.stream("GET", f"{running}{url}", headers={**headers, **last}) as resumed:
+            rest = await read_sse(resumed)
+    assert again == seen and cut == [], "the stream ended where it was, with nothing made up"
+    assert [name for name, _, _ in rest][-2:] == ["message", "done"]
+
+
 async def test_finished_events_are_purged_and_the_turn_still_replays(database_url: str) -> None:
     from agent.event_log import purge
 

@@ -13,14 +13,31 @@ untouched (its documented use: JSON the typed arguments do not carry), and the t
 gets an empty list, so the key keeps its place and the JSON is byte for byte the stock client's.
 `tests/agent/test_model_client.py` proves that on both APIs, and that the history is no longer
 walked: it fails if a new openai or Agents SDK breaks either.
+
+On the way back, each event of a Responses stream is parsed against the union of its ~60 event
+types. The stock client validates it against the union as pydantic's "smart" union does, trying
+every member: 70-350 µs an event, about 4 ms of CPU for an ordinary two-call turn, a tenth of a
+turn's own cost. The union is discriminated by the events' `type`, so here the same validation
+goes straight to the one member that `type` names (a few µs). An event that does not validate
+that way takes the stock path, which then builds it without validation as before. The test
+module checks that the objects are equal, type and fields, to the stock client's.
 """
 
 from functools import cached_property
-from typing import Any
+from typing import Annotated, Any, Union, get_args
 
+import httpx2
 from openai import AsyncOpenAI
 from openai.resources.chat import AsyncChat, AsyncCompletions
 from openai.resources.responses import AsyncResponses
+from openai.types.responses import ResponseStreamEvent
+from pydantic import Field, TypeAdapter, ValidationError
+
+# openai's alias is Annotated[Union[...], PropertyInfo(discriminator="type")]: openai's own
+# metadata, which pydantic does not read. The same members with pydantic's discriminator:
+_EVENT: Any = ResponseStreamEvent  # the `cast_to` the stream passes (a typing form, not a class)
+_TAGGED_EVENT: Any = Annotated[Union[get_args(get_args(_EVENT)[0])], Field(discriminator="type")]  # noqa: UP007
+_STREAM_EVENT: TypeAdapter[Any] = TypeAdapter(_TAGGED_EVENT)
 
 
 def _lists_as_extra_body(params: dict[str, Any]) -> dict[str, Any]:
@@ -55,6 +72,16 @@ class ModelClient(AsyncOpenAI):
     @cached_property
     def responses(self) -> AsyncResponses:
         return _Responses(self)
+
+    def _process_response_data(self, *, data: object, cast_to: type[Any], response: httpx2.Response) -> Any:
+        # The hook every response and stream event passes through (`openai._streaming` calls it
+        # for each event); the test module fails if a new openai stops calling it.
+        if cast_to is _EVENT and not self._strict_response_validation:
+            try:
+                return _STREAM_EVENT.validate_python(data)
+            except ValidationError:
+                pass  # the stock client builds such an event without validating it: so do we
+        return super()._process_response_data(data=data, cast_to=cast_to, response=response)
 
     @cached_property
     def chat(self) -> AsyncChat:

@@ -11,7 +11,7 @@ import json
 import pstats
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import httpx2
@@ -31,16 +31,21 @@ from agents import (
     Tool,
 )
 from openai import AsyncOpenAI
+from openai.types.responses import ResponseStreamEvent
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agent import model_client
 from agent.context import ChatContext
 from agent.function_tools import task_tools
 from agent.instructions import RULES
 from agent.model_client import ModelClient
 from agent.providers import LlmSettings, OpenAISettings, build_model
 from tests.provider import ScriptedProvider, call, text
+from wire import responses as responses_wire
+from wire.fragments import uneven
+from wire.reply import Reply, function_call
 
 API = ["responses", "chat_completions"]
 COMPATIBLE, OFFICIAL = "https://api.openai.test/v1", "https://api.openai.com/v1"
@@ -244,3 +249,113 @@ async def test_a_long_history_adds_little_work_per_item(api: str, build: Any) ->
     # Measured: ~100 calls an item on Responses, ~60 on Chat Completions (the SDK's own
     # conversion); the stock client's transform adds ~5,700 and ~1,500.
     assert per_item < 400, f"{per_item:.0f} Python calls per history item"
+
+
+# Events as providers send them on the Responses API: the fake provider's own (text, tool calls,
+# fragments, usage), and shapes it does not make — reasoning, a refusal, the failure events, an
+# event whose `type` no member has, and a compatible provider's `response.completed` that leaves
+# out fields the types require (it does not validate: both clients build it unvalidated).
+def provider_events() -> list[dict[str, Any]]:
+    replies = [
+        text(f"Added {ODD}.", usage=(1200, 37)),
+        call("create_task", {"title": ODD, "priority": "high"}, call_id="call_x"),
+        Reply(
+            [
+                function_call("list_tasks", {"status": "open"}, call_id="call_a"),
+                function_call("read_task", {"task_id": str(uuid.uuid4())}, call_id="call_b"),
+            ],
+            30,
+            12,
+        ),
+    ]
+    events = [
+        json.loads(event.model_dump_json(exclude_unset=True))
+        for reply in replies
+        for event in responses_wire.stream(reply, uneven())
+    ]
+    reasoning = {"id": "rs_1", "type": "reasoning", "summary": [], "status": "in_progress"}
+    at = {"item_id": "rs_1", "output_index": 0, "summary_index": 0}
+    usage = {"input_tokens": 10, "output_tokens": 2, "total_tokens": 12}
+    partial = {
+        "id": "resp_9",
+        "object": "response",
+        "created_at": 1,
+        "model": "m",
+        "output": [],
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "status": "completed",
+        "usage": {**usage, "input_tokens_details": {"cached_tokens": 0}},
+    }
+    failed = {**partial, "status": "failed", "error": {"code": "server_error", "message": "boom"}}
+    cut = {**partial, "status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}
+    others: list[dict[str, Any]] = [
+        {"type": "response.output_item.added", "output_index": 0, "item": reasoning},
+        {"type": "response.reasoning_summary_part.added", **at, "part": {"type": "summary_text", "text": ""}},
+        {"type": "response.reasoning_summary_text.delta", **at, "delta": "Thinking"},
+        {
+            "type": "response.refusal.delta",
+            "item_id": "msg_1",
+            "output_index": 1,
+            "content_index": 0,
+            "delta": "No",
+        },
+        {"type": "error", "code": "server_error", "message": "boom", "param": None},
+        {"type": "response.failed", "response": failed},
+        {"type": "response.incomplete", "response": cut},
+        {"type": "response.completed", "response": partial},
+        {"type": "response.some_future_event", "detail": {"x": 1}},
+        {"type": "response.output_text.delta", "item_id": "msg_1"},  # its other fields left out
+    ]
+    return [*events, *({**event, "sequence_number": n} for n, event in enumerate(others))]
+
+
+EVENT: Any = ResponseStreamEvent
+
+
+def test_stream_events_are_the_stock_clients() -> None:
+    """Every event parses to what the stock client makes of it: the same class, fields, values
+    and nested types (the repr names them all), and the same fields set."""
+    stock_client, our_client = AsyncOpenAI(api_key="k"), ModelClient(api_key="k")
+    response = httpx2.Response(200, request=httpx2.Request("POST", f"{OFFICIAL}/responses"))
+    events = provider_events()
+    assert len({event["type"] for event in events}) >= 15
+    for data in events:
+        theirs, mine = (
+            cast(Any, client._process_response_data(data=data, cast_to=EVENT, response=response))
+            for client in (stock_client, our_client)
+        )
+        assert type(mine) is type(theirs), data
+        assert repr(mine) == repr(theirs), data
+        assert mine.model_dump_json() == theirs.model_dump_json(), data
+        assert mine.model_fields_set == theirs.model_fields_set, data
+
+
+async def test_a_streamed_turn_parses_its_events_the_short_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the SDK and our client, every event of a streamed turn takes the discriminated
+    path: this fails if a new openai stops passing stream events through the client's hook."""
+    parsed: list[str] = []
+    validate = model_client._STREAM_EVENT.validate_python
+
+    def counting(data: Any) -> Any:
+        parsed.append(data["type"])
+        return validate(data)
+
+    monkeypatch.setattr(model_client._STREAM_EVENT, "validate_python", counting)
+    provider, bodies = ScriptedProvider(*steps()), []
+    scripted = provider.transport()
+
+    async def kept(request: httpx2.Request) -> httpx2.Response:
+        answer = await scripted.handle_async_request(request)
+        bodies.append(await answer.aread())
+        return httpx2.Response(answer.status_code, headers=answer.headers, content=bodies[-1])
+
+    model = ours("responses", COMPATIBLE, httpx2.MockTransport(kept))
+    agent = Agent(name="todo", instructions=RULES, tools=tools(), model=model)
+    run = Runner.run_streamed(agent, "add one", run_config=RunConfig(tracing_disabled=True))
+    async for _ in run.stream_events():
+        pass
+    assert run.final_output == f"Added {ODD}."
+    sent = [line[7:].decode() for body in bodies for line in body.splitlines() if line.startswith(b"event: ")]
+    assert len(bodies) == 2 and parsed == sent and parsed.count("response.completed") == 2

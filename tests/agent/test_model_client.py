@@ -31,6 +31,7 @@ from agents import (
     Tool,
 )
 from openai import AsyncOpenAI
+from openai.types.chat import ChatCompletionChunk
 from openai.types.responses import ResponseStreamEvent
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -43,6 +44,7 @@ from agent.instructions import RULES
 from agent.model_client import ModelClient
 from agent.providers import LlmSettings, OpenAISettings, build_model
 from tests.provider import ScriptedProvider, call, text
+from wire import chat_completions as chat_wire
 from wire import responses as responses_wire
 from wire.fragments import uneven
 from wire.reply import Reply, function_call
@@ -251,12 +253,12 @@ async def test_a_long_history_adds_little_work_per_item(api: str, build: Any) ->
     assert per_item < 400, f"{per_item:.0f} Python calls per history item"
 
 
-# Events as providers send them on the Responses API: the fake provider's own (text, tool calls,
-# fragments, usage), and shapes it does not make — reasoning, a refusal, the failure events, an
-# event whose `type` no member has, and a compatible provider's `response.completed` that leaves
-# out fields the types require (it does not validate: both clients build it unvalidated).
-def provider_events() -> list[dict[str, Any]]:
-    replies = [
+# Streams as providers send them: the fake provider's own (text, tool calls in fragments, usage),
+# then shapes it does not make — reasoning, refusals, failures, provider extras, an event whose
+# `type` no member has, values of the wrong JSON type, and events that leave out fields the
+# types require (neither passes validation: both clients build them unvalidated).
+def replies() -> list[Reply]:
+    return [
         text(f"Added {ODD}.", usage=(1200, 37)),
         call("create_task", {"title": ODD, "priority": "high"}, call_id="call_x"),
         Reply(
@@ -268,11 +270,14 @@ def provider_events() -> list[dict[str, Any]]:
             12,
         ),
     ]
-    events = [
-        json.loads(event.model_dump_json(exclude_unset=True))
-        for reply in replies
-        for event in responses_wire.stream(reply, uneven())
-    ]
+
+
+def json_of(event: Any) -> dict[str, Any]:
+    return cast(dict[str, Any], json.loads(event.model_dump_json(exclude_unset=True)))
+
+
+def responses_events() -> list[dict[str, Any]]:
+    events = [json_of(event) for reply in replies() for event in responses_wire.stream(reply, uneven())]
     reasoning = {"id": "rs_1", "type": "reasoning", "summary": [], "status": "in_progress"}
     at = {"item_id": "rs_1", "output_index": 0, "summary_index": 0}
     usage = {"input_tokens": 10, "output_tokens": 2, "total_tokens": 12}
@@ -290,6 +295,7 @@ def provider_events() -> list[dict[str, Any]]:
     }
     failed = {**partial, "status": "failed", "error": {"code": "server_error", "message": "boom"}}
     cut = {**partial, "status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}
+    delta = {"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "content_index": 0}
     others: list[dict[str, Any]] = [
         {"type": "response.output_item.added", "output_index": 0, "item": reasoning},
         {"type": "response.reasoning_summary_part.added", **at, "part": {"type": "summary_text", "text": ""}},
@@ -306,43 +312,75 @@ def provider_events() -> list[dict[str, Any]]:
         {"type": "response.incomplete", "response": cut},
         {"type": "response.completed", "response": partial},
         {"type": "response.some_future_event", "detail": {"x": 1}},
-        {"type": "response.output_text.delta", "item_id": "msg_1"},  # its other fields left out
+        {**delta, "delta": "Hi", "logprobs": [], "obfuscation": "xq"},  # a field no type declares
+        {**delta, "delta": "Hi", "logprobs": [], "output_index": "0"},  # a number as a string
+        {"type": "response.output_text.delta", "item_id": "msg_1"},
     ]
     return [*events, *({**event, "sequence_number": n} for n, event in enumerate(others))]
 
 
-EVENT: Any = ResponseStreamEvent
+def chat_chunks() -> list[dict[str, Any]]:
+    chunks = [json_of(chunk) for reply in replies() for chunk in chat_wire.chunks(reply, uneven())]
+    base = {"id": "chatcmpl-9", "object": "chat.completion.chunk", "created": 1_700_000_000, "model": "m"}
+    logprobs = {"content": [{"token": "No", "logprob": -0.1, "bytes": [78, 111], "top_logprobs": []}]}
+    return [
+        *chunks,
+        {**base, "choices": [{"index": 0, "delta": {"refusal": "No"}, "logprobs": logprobs}]},
+        {**base, "choices": [{"index": 0, "delta": {"reasoning_content": "Thinking"}}]},  # a provider's own
+        {
+            **base,
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "length"}],
+            "service_tier": "default",
+        },
+        {**base, "choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10}},
+        {**base, "created": 1.7e9, "choices": []},  # a float where the type has an int
+        {**base, "choices": [{"index": 0, "delta": {"content": "x"}, "finish_reason": "unheard_of"}]},
+        {"id": "chatcmpl-9", "choices": [{"delta": {"content": "x"}}]},
+    ]
 
 
-def test_stream_events_are_the_stock_clients() -> None:
+STREAMS = {
+    "responses": (cast(Any, ResponseStreamEvent), responses_events),
+    "chat_completions": (ChatCompletionChunk, chat_chunks),
+}
+
+
+@pytest.mark.parametrize("api", API)
+def test_stream_events_are_the_stock_clients(api: str) -> None:
     """Every event parses to what the stock client makes of it: the same class, fields, values
     and nested types (the repr names them all), and the same fields set."""
+    cast_to, corpus = STREAMS[api]
     stock_client, our_client = AsyncOpenAI(api_key="k"), ModelClient(api_key="k")
-    response = httpx2.Response(200, request=httpx2.Request("POST", f"{OFFICIAL}/responses"))
-    events = provider_events()
-    assert len({event["type"] for event in events}) >= 15
+    response = httpx2.Response(200, request=httpx2.Request("POST", f"{OFFICIAL}/{api}"))
+    events = corpus()
+    assert len(events) >= 40
     for data in events:
         theirs, mine = (
-            cast(Any, client._process_response_data(data=data, cast_to=EVENT, response=response))
+            cast(Any, client._process_response_data(data=data, cast_to=cast_to, response=response))
             for client in (stock_client, our_client)
         )
         assert type(mine) is type(theirs), data
         assert repr(mine) == repr(theirs), data
-        assert mine.model_dump_json() == theirs.model_dump_json(), data
+        assert mine.model_dump_json(warnings=False) == theirs.model_dump_json(warnings=False), data
         assert mine.model_fields_set == theirs.model_fields_set, data
 
 
-async def test_a_streamed_turn_parses_its_events_the_short_way(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Through the SDK and our client, every event of a streamed turn takes the discriminated
-    path: this fails if a new openai stops passing stream events through the client's hook."""
-    parsed: list[str] = []
-    validate = model_client._STREAM_EVENT.validate_python
+@pytest.mark.parametrize("api", API)
+async def test_a_streamed_turn_parses_every_event_the_short_way(
+    api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the SDK and our client, every event of a streamed turn is parsed by its own model:
+    this fails if a new openai stops passing stream events through the client's hook."""
+    cast_to, _ = STREAMS[api]
+    parsed: list[Any] = []
+    adapter = model_client.STREAM_EVENTS[cast_to]
 
-    def counting(data: Any) -> Any:
-        parsed.append(data["type"])
-        return validate(data)
+    class Counting:
+        def validate_python(self, data: Any, strict: bool) -> Any:
+            parsed.append(adapter.validate_python(data, strict=strict))
+            return parsed[-1]
 
-    monkeypatch.setattr(model_client._STREAM_EVENT, "validate_python", counting)
+    monkeypatch.setitem(model_client.STREAM_EVENTS, cast_to, Counting())
     provider, bodies = ScriptedProvider(*steps()), []
     scripted = provider.transport()
 
@@ -351,11 +389,11 @@ async def test_a_streamed_turn_parses_its_events_the_short_way(monkeypatch: pyte
         bodies.append(await answer.aread())
         return httpx2.Response(answer.status_code, headers=answer.headers, content=bodies[-1])
 
-    model = ours("responses", COMPATIBLE, httpx2.MockTransport(kept))
+    model = ours(api, COMPATIBLE, httpx2.MockTransport(kept))
     agent = Agent(name="todo", instructions=RULES, tools=tools(), model=model)
     run = Runner.run_streamed(agent, "add one", run_config=RunConfig(tracing_disabled=True))
     async for _ in run.stream_events():
         pass
     assert run.final_output == f"Added {ODD}."
-    sent = [line[7:].decode() for body in bodies for line in body.splitlines() if line.startswith(b"event: ")]
-    assert len(bodies) == 2 and parsed == sent and parsed.count("response.completed") == 2
+    sent = [line for body in bodies for line in body.splitlines() if line.startswith(b"data: {")]
+    assert len(bodies) == 2 and len(parsed) == len(sent) > 10

@@ -257,7 +257,9 @@ class StoredEvent(SQLModel, table=True):
 
 
 class RateLimit(SQLModel, table=True):
-    """The state of one rate limit (GCRA): the theoretical arrival time of its next request."""
+    """The state of one rate limit (GCRA): the theoretical arrival time of its next request.
+    On PostgreSQL an unlogged table (migration 0005): state safe to lose in a crash, written
+    without waiting for the disk."""
 
     __tablename__ = "rate_limits"
 

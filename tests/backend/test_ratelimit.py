@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from backend.ratelimit import (
     MemoryRateStore,
@@ -125,3 +125,17 @@ async def test_one_per_period_lets_the_first_request_through_whatever_the_clock(
     first, second = await store.hit("k", rate), await store.hit("k", rate)
     assert (first.allowed, first.remaining) == (True, 0)
     assert not second.allowed and second.retry_after_s == pytest.approx(3600)
+
+
+async def test_postgresql_keeps_the_limits_unlogged(database_url: str) -> None:
+    """A limit's row is written on every message and login: unlogged, its commit does not wait
+    for the write-ahead log to reach the disk (and a crash only gives clients a fresh burst)."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            persistence = await conn.scalar(
+                text("SELECT relpersistence::text FROM pg_class WHERE relname = 'rate_limits'")
+            )
+    finally:
+        await engine.dispose()
+    assert persistence == "u"

@@ -15,10 +15,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent import event_log
-from agent.errors import ConversationBusy, NoRunningTurn
+from agent.errors import ConversationBusy, LeaseLost, NoRunningTurn
 from agent.events import TurnEvent, Usage
 from agent.failures import TurnErrorCode, TurnFailure
-from agent.memory import Item, append_items, input_items, insert_items, load_history
+from agent.memory import Item, input_items, insert_items, load_history
 from agent.notifier import STOPS, notify
 from db.limits import CLIENT_ID_MAX, MESSAGE_MAX
 from db.models import ChatTurn, Conversation, TurnStatus, table_of
@@ -237,28 +237,9 @@ async def finish_turn(
     conversation's totals and release the lease: one transaction, and only while the lease is
     ours (LeaseLost otherwise: a turn that was taken over writes nothing)."""
     now = utcnow()
-    await append_items(
-        session,
-        conversation_id=turn.conversation_id,
-        turn_id=turn.turn_id,
-        lease_token=turn.lease_token,
-        items=items or [],
-    )
-    await event_log.append(session, turn.conversation_id, turn.turn_id, events or [])
-    await session.exec(
-        update(ChatTurn)
-        .where(col(ChatTurn.id) == turn.turn_id)
-        .values(
-            status=status,
-            assistant_message=reply,
-            error_code=error.code if error else None,
-            error_message=error.message if error else None,
-            model=model,
-            completed_at=now,
-            **usage.model_dump(),
-        )
-    )
-    await session.exec(
+    # The conversation first: its update checks the lease and locks the row for the rest of the
+    # transaction, so no separate locking read is needed (one round trip fewer before `done`).
+    released = await session.exec(
         update(Conversation)
         .where(
             col(Conversation.id) == turn.conversation_id, col(Conversation.lease_token) == turn.lease_token
@@ -271,6 +252,24 @@ async def finish_turn(
             updated_at=now,
             lease_token=None,
             lease_expires_at=None,
+        )
+        .returning(col(Conversation.id))
+    )
+    if released.first() is None:
+        raise LeaseLost("another turn took this conversation over")
+    await insert_items(session, conversation_id=turn.conversation_id, turn_id=turn.turn_id, items=items or [])
+    await event_log.append(session, turn.conversation_id, turn.turn_id, events or [])
+    await session.exec(
+        update(ChatTurn)
+        .where(col(ChatTurn.id) == turn.turn_id)
+        .values(
+            status=status,
+            assistant_message=reply,
+            error_code=error.code if error else None,
+            error_message=error.message if error else None,
+            model=model,
+            completed_at=now,
+            **usage.model_dump(),
         )
     )
     await session.commit()

@@ -1,6 +1,6 @@
 """Turn overhead: one turn with one tool call through the service (HTTP, SSE, database) beside the
-same turn through a bare Agents SDK loop, against the same fake model, measured in alternating
-blocks so that the machine's noise falls on both sides alike.
+same turn through a bare Agents SDK loop, against the same fake model, measured turn about so
+that the machine's noise (bursts of a second or two on a shared host) falls on both sides alike.
 
 The bare loop is the same turn with nothing of ours around it: the same five tool schemas and
 instructions go to the same fake model, but the tools do no I/O, and there is no HTTP and no
@@ -23,7 +23,6 @@ from bench.context import Bench
 from bench.servers import fake_model, service
 from tools.registry import OPERATIONS, json_schema
 
-BLOCK = 10  # turns on one side before switching to the other
 TURN_TARGET = 1.5
 FIRST_BYTE_TARGET_MS = 5.0
 
@@ -82,12 +81,10 @@ async def side_by_side(bench: Bench, token_delay: float) -> dict[str, list[Turn]
         await bare_turn(agent)
         await model_time(stats)
         while len(turns["bare"]) < bench.args.turns:
-            for _ in range(BLOCK):
-                turns["service"].append(await chat_turn(client, token))
-                turns["model"].append(Turn(await model_time(stats), 0.0, True))
-            for _ in range(BLOCK):
-                turns["bare"].append(await bare_turn(agent))
-                await model_time(stats)
+            turns["service"].append(await chat_turn(client, token))
+            turns["model"].append(Turn(await model_time(stats), 0.0, True))
+            turns["bare"].append(await bare_turn(agent))
+            await model_time(stats)
     return turns
 
 

@@ -90,7 +90,7 @@ class Comparison:
         ]
 
 
-def rest_section(database_url: str, duration_s: float, *, runs: int = 1) -> list[str]:
+def rest_section(database_url: str, duration_s: float, runs: int = 1) -> list[str]:
     """The REST comparison as markdown lines, on an (empty or not) migrated database."""
     return measure(database_url, duration_s, runs=runs).lines()
 

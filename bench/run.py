@@ -51,7 +51,7 @@ async def call(function: Callable[..., Any], *args: Any) -> list[str]:
 
 # In the order they run; a plain (not async) section function goes through `call`.
 SECTIONS = [
-    Section("rest", lambda b: call(rest_section, b.database_url, b.args.rest_seconds)),
+    Section("rest", lambda b: call(rest_section, b.database_url, b.args.rest_seconds, b.args.rest_runs)),
     Section("overhead", overhead_section),
     Section("history", lambda b: history_section(b, b.args.history_turns)),
     Section("preparation", lambda _: preparation_section()),
@@ -74,6 +74,24 @@ async def machine(admin: AsyncEngine) -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL {postgres}"
 
 
+def cpu_times() -> list[int] | None:
+    """The machine's CPU time so far by kind (/proc/stat, in clock ticks), where Linux says."""
+    try:
+        return [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+
+
+def stolen_since(before: list[int] | None) -> str:
+    """How much of the CPU time since `before` the hypervisor gave to other machines (steal, the
+    8th field): on a shared host, the noise that moves a section's figures between runs."""
+    after = cpu_times()
+    if before is None or after is None or len(after) < 8:
+        return ""
+    spent = [a - b for a, b in zip(after, before, strict=False)]
+    return f"; {100 * spent[7] / max(1, sum(spent[:8])):.1f}% of the CPU time stolen by the host"
+
+
 async def run(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     raise_fd_limit()
@@ -88,11 +106,12 @@ async def run(args: argparse.Namespace) -> None:
         for section in SECTIONS:
             if args.only and section.name not in args.only:
                 continue
-            section_started = time.perf_counter()
+            section_started, cpu_before = time.perf_counter(), cpu_times()
             lines = await section.run(bench)
             print(
                 "\n".join(lines),
-                f"\n_{section.name}: {time.perf_counter() - section_started:.0f} s_\n",
+                f"\n_{section.name}: {time.perf_counter() - section_started:.0f} s"
+                f"{stolen_since(cpu_before)}_\n",
                 flush=True,
             )
     finally:
@@ -104,7 +123,9 @@ async def run(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", nargs="+", choices=[s.name for s in SECTIONS], help="run these sections")
-    parser.add_argument("--rest-seconds", type=float, default=15, help="REST: wrk's duration on each side")
+    parser.add_argument("--rest-seconds", type=float, default=5, help="REST: wrk's duration, each run a side")
+    # Alternating runs: a burst of the shared machine's noise lands on both sides, not on one.
+    parser.add_argument("--rest-runs", type=int, default=3, help="REST: runs on each side, alternating")
     parser.add_argument("--turns", type=int, default=100, help="turn overhead: turns on each side")
     parser.add_argument("--history-turns", type=int, default=20, help="history: turns of each kind")
     parser.add_argument("--chats", type=int, default=500, help="concurrency: chats at once")

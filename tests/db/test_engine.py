@@ -97,6 +97,35 @@ async def test_a_connection_used_a_moment_ago_is_not_pinged(database_url: str) -
     assert PING not in sent and sent, sent
 
 
+async def test_after_a_pause_a_request_reuses_one_connection_and_pings_it_once(database_url: str) -> None:
+    """A light load: a request (or a turn) checks connections out one after another, after a
+    pause longer than the ping's window. The one given back last goes out first, so only the
+    first checkout pings; oldest-first would hand out, and ping, a different one each time."""
+    engine = create_engine(database_url, PoolSettings(pool_size=4, max_overflow=0, pool_pre_ping_idle_s=0.2))
+    sent: list[str] = []
+    event.listen(
+        engine.sync_engine,
+        "connect",
+        lambda dbapi, _: dbapi.driver_connection.add_query_logger(lambda q: sent.append(q.query)),
+    )
+    try:
+        opened = [await engine.connect() for _ in range(4)]  # the pool holds four live connections
+        for conn in opened:
+            await conn.execute(PID)
+            await conn.close()
+        await asyncio.sleep(0.3)  # a pause: every one of them is past the window now
+        sent.clear()
+        pids = []
+        for _ in range(4):
+            async with engine.connect() as conn:
+                pids.append((await conn.execute(PID)).scalar_one())
+        await asyncio.sleep(0)
+    finally:
+        await engine.dispose()
+    assert len(set(pids)) == 1, pids
+    assert sent.count(PING) == 1, sent
+
+
 async def test_a_connection_dropped_within_the_window_costs_one_503(database_url: str) -> None:
     """The price of not pinging a connection that just worked: if the server dropped it in that
     moment, one request gets 503 `database_unavailable`; the pool then replaces it."""

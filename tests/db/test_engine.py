@@ -5,6 +5,7 @@ import asyncio
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.app import create_app
 from db.engine import PING, PoolSettings, create_engine
@@ -63,14 +64,21 @@ async def test_a_live_connection_is_kept_and_pinged_once_outside_any_transaction
     assert sent == ["ROLLBACK;", PING, "BEGIN;", "ROLLBACK;"], sent
 
 
-async def test_a_new_connection_is_not_pinged(database_url: str) -> None:
-    engine = create_engine(database_url, PoolSettings(pool_size=1, max_overflow=0))
+def _queries_of_new_connections(engine: AsyncEngine) -> list[str]:
+    """What the driver runs unprepared on each connection the pool opens from now on (its log
+    records arrive on the next loop turn)."""
     sent: list[str] = []
     event.listen(
         engine.sync_engine,
         "connect",
         lambda dbapi, _: dbapi.driver_connection.add_query_logger(lambda q: sent.append(q.query)),
     )
+    return sent
+
+
+async def test_a_new_connection_is_not_pinged(database_url: str) -> None:
+    engine = create_engine(database_url, PoolSettings(pool_size=1, max_overflow=0))
+    sent = _queries_of_new_connections(engine)
     try:
         async with engine.connect() as conn:
             await conn.execute(PID)
@@ -102,12 +110,7 @@ async def test_after_a_pause_a_request_reuses_one_connection_and_pings_it_once(d
     pause longer than the ping's window. The one given back last goes out first, so only the
     first checkout pings; oldest-first would hand out, and ping, a different one each time."""
     engine = create_engine(database_url, PoolSettings(pool_size=4, max_overflow=0, pool_pre_ping_idle_s=0.2))
-    sent: list[str] = []
-    event.listen(
-        engine.sync_engine,
-        "connect",
-        lambda dbapi, _: dbapi.driver_connection.add_query_logger(lambda q: sent.append(q.query)),
-    )
+    sent = _queries_of_new_connections(engine)
     try:
         opened = [await engine.connect() for _ in range(4)]  # the pool holds four live connections
         for conn in opened:

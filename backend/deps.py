@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jwt
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.chat import ChatService
@@ -32,6 +33,15 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
 
 # scope="function": the session is closed (its connection back in the pool) before the response is sent.
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+
+async def _engine(request: Request) -> AsyncEngine:
+    engine: AsyncEngine = request.app.state.engine
+    return engine
+
+
+# For a route whose one statement needs no session (a plain read): see `tools.task_queries`.
+EngineDep = Annotated[AsyncEngine, Depends(_engine)]
 
 
 async def _settings(request: Request) -> Settings:
@@ -82,14 +92,15 @@ async def _current_user(session: SessionDep, identity: IdentityDep) -> UserPubli
 CurrentUser = Annotated[UserPublic, Depends(_current_user)]
 
 
-async def _current_user_id(session: SessionDep, identity: IdentityDep) -> uuid.UUID:
+async def _current_user_id(request: Request, identity: IdentityDep) -> uuid.UUID:
     """The user id of a valid token, without a query for our own tokens: for routes whose own
-    statements are scoped by the user id and whose inserts prove, by foreign key, that the user
-    exists (the chat turn: `tools.errors.UnknownUser` otherwise). The request then takes a
-    connection only for its real work."""
+    statements are scoped by the user id and find the user's row, or whose inserts prove, by
+    foreign key, that the user exists (`tools.errors.UnknownUser` otherwise). The request then
+    takes a connection only for its real work, and needs no session of its own for it."""
     if isinstance(identity, LocalIdentity):
         return identity.user_id
-    return (await _current_user(session, identity)).id
+    async with request.app.state.sessionmaker() as session:
+        return (await _current_user(session, identity)).id
 
 
 CurrentUserId = Annotated[uuid.UUID, Depends(_current_user_id)]

@@ -19,6 +19,7 @@ from collections.abc import Awaitable
 from typing import Any, Generic, Protocol, TypeVar, get_type_hints
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tools.audit import Call, Invocation, Origin, audited
@@ -35,7 +36,17 @@ R_out = TypeVar("R_out", bound=BaseModel, covariant=True)
 class Effect(Protocol[A_in, R_out]):
     __name__: str
 
-    def __call__(self, session: AsyncSession, args: A_in, *, user_id: uuid.UUID) -> Awaitable[R_out]: ...
+    def __call__(self, session: AsyncSession, /, args: A_in, *, user_id: uuid.UUID) -> Awaitable[R_out]: ...
+
+
+class ReadEffect(Protocol[A_in, R_out]):
+    """An effect that reads one statement, in a session's transaction or on the engine's pool."""
+
+    __name__: str
+
+    def __call__(
+        self, db: AsyncSession | AsyncEngine, /, args: A_in, *, user_id: uuid.UUID
+    ) -> Awaitable[R_out]: ...
 
 
 class Operation(Generic[A, R]):
@@ -70,21 +81,23 @@ class Operation(Generic[A, R]):
 class ReadOperation(Operation[A, R]):
     """An operation that changes nothing, and so may also run without an audit row."""
 
-    async def unaudited(self, session: AsyncSession, args: A, *, user_id: uuid.UUID) -> R:
+    def __init__(self, effect: ReadEffect[A, R]) -> None:
+        super().__init__(effect)
+        self._read = effect
+
+    async def unaudited(self, engine: AsyncEngine, args: A, *, user_id: uuid.UUID) -> R:
         """The result alone, with no audit row: for a person reading their own data over REST.
-        Domain errors are raised."""
-        if not session.in_transaction():
-            # A read is one statement, which sees one snapshot by itself: a transaction around it
-            # would cost two more round trips (BEGIN, and COMMIT or ROLLBACK) and give nothing.
-            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        return await self._effect(session, args, user_id=user_id)
+        A read is one statement, which sees one snapshot by itself, so it runs on a connection
+        the engine's pool lends for it, in no transaction (which would cost two more round trips
+        and give nothing). Domain errors are raised."""
+        return await self._read(engine, args, user_id=user_id)
 
 
 def operation(effect: Effect[A, R]) -> Operation[A, R]:
     return Operation(effect)
 
 
-def read_operation(effect: Effect[A, R]) -> ReadOperation[A, R]:
+def read_operation(effect: ReadEffect[A, R]) -> ReadOperation[A, R]:
     """`@operation` for an effect that only reads (one statement), which may also run unaudited."""
     return ReadOperation(effect)
 

@@ -8,16 +8,20 @@ dialect: building them, and their cache keys, cost more than running them.
 On PostgreSQL the database renders the page as JSON, which pydantic reads back into the same
 `TaskPage`; elsewhere (SQLite) the rows come back as they are. The filters, order and page are
 the same on both: only the last step differs.
+
+A read runs where its caller says: on a connection, in the caller's transaction (an audited
+read), or on the engine, whose pool lends a connection for the one statement — on PostgreSQL
+straight on the driver (`db.driver`: a plain REST read, the hottest path there is).
 """
 
 import re
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import (
     Integer,
-    Row,
     Select,
     String,
     Text,
@@ -31,10 +35,11 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import ColumnElement, Subquery
 from sqlmodel import col
 
+from db import driver
 from db.models import Priority, Task, User
 from db.types import UTCDateTime
 from tools.errors import UnknownUser
@@ -58,29 +63,31 @@ _LISTINGS: dict[tuple[Any, ...], Select[Any]] = {}  # at most 2 x 3 x 4 x 2 x 2*
 _COMPILED: dict[Select[Any], tuple[str, list[str], dict[str, Any]]] = {}
 
 
-async def read_task(connection: AsyncConnection, task_id: uuid.UUID, user_id: uuid.UUID) -> TaskPublic | None:
+# Where a read runs: a connection in the caller's transaction, or the engine's pool.
+Source = AsyncConnection | AsyncEngine
+
+
+async def read_task(source: Source, task_id: uuid.UUID, user_id: uuid.UUID) -> TaskPublic | None:
     """The user's task, None if they have none by this id; `UnknownUser` if the user is gone."""
-    row = _the_users(await connection.execute(_READ, {"user_id": user_id, "task_id": task_id}))
-    return TaskPublic.model_validate(row._asdict()) if row.id is not None else None
+    row = _the_users(await _one_row(source, _READ, {"user_id": user_id, "task_id": task_id}))
+    return TaskPublic.model_validate(dict(row)) if row["id"] is not None else None
 
 
-async def list_tasks(connection: AsyncConnection, query: TaskQuery, user_id: uuid.UUID) -> TaskPage:
+async def list_tasks(source: Source, query: TaskQuery, user_id: uuid.UUID) -> TaskPage:
     """The page of the user's tasks `query` asks for; `UnknownUser` if the user is gone."""
-    fetch = page_as_json if connection.dialect.name == "postgresql" else page_as_rows
-    return await fetch(connection, query, user_id)
+    if source.dialect.name == "postgresql":
+        return await page_as_json(source, query, user_id)
+    if isinstance(source, AsyncEngine):
+        async with source.connect() as connection:
+            return await page_as_rows(connection, query, user_id)
+    return await page_as_rows(source, query, user_id)
 
 
-async def page_as_json(connection: AsyncConnection, query: TaskQuery, user_id: uuid.UUID) -> TaskPage:
+async def page_as_json(source: Source, query: TaskQuery, user_id: uuid.UUID) -> TaskPage:
     """`list_tasks` with the page rendered by PostgreSQL as one JSON value."""
-    sql, names, fixed = _compiled(query, connection.dialect)
-    parameters = fixed | _parameters(query, user_id)
-    # The SQL as compiled once for this shape, straight to the driver: the values need no
-    # conversion (asyncpg takes UUIDs, dates and str enums) and the two columns none either, so
-    # SQLAlchemy's per-execution work (the compiled-cache lookup, which hashes the statement's
-    # whole cache key, and the parameter and result processing) would buy nothing here.
-    row = _the_users(await connection.exec_driver_sql(sql, tuple(parameters[name] for name in names)))
-    items = _ITEMS.validate_json(row.items)
-    return TaskPage(items=items, total=row.total, limit=query.limit, offset=query.offset)
+    row = _the_users(await _one_row(source, _listing(query, True), _parameters(query, user_id)))
+    items = _ITEMS.validate_json(row["items"])
+    return TaskPage(items=items, total=row["total"], limit=query.limit, offset=query.offset)
 
 
 async def page_as_rows(connection: AsyncConnection, query: TaskQuery, user_id: uuid.UUID) -> TaskPage:
@@ -92,8 +99,27 @@ async def page_as_rows(connection: AsyncConnection, query: TaskQuery, user_id: u
     return TaskPage(items=items, total=rows[0].total, limit=query.limit, offset=query.offset)
 
 
-def _the_users(result: Any) -> Row[Any]:
-    row: Row[Any] | None = result.one_or_none()
+async def _one_row(source: Source, stmt: Select[Any], parameters: dict[str, Any]) -> Mapping[Any, Any] | None:
+    """The statement's first row. On PostgreSQL, as SQL compiled once for its shape, straight to
+    the driver: the values need no conversion (asyncpg takes UUIDs, dates and str enums) and the
+    columns none either, so SQLAlchemy's per-execution work (the compiled-cache lookup, which
+    hashes the statement's whole cache key, and the parameter and result processing) would buy
+    nothing here."""
+    if source.dialect.name != "postgresql":
+        if isinstance(source, AsyncEngine):
+            async with source.connect() as connection:
+                return await _one_row(connection, stmt, parameters)
+        row: Mapping[Any, Any] | None = (await source.execute(stmt, parameters)).mappings().first()
+        return row
+    sql, names, fixed = _compiled(stmt, source.dialect)
+    values = fixed | parameters
+    args = tuple(values[name] for name in names)
+    if isinstance(source, AsyncEngine):
+        return await driver.fetch_row(source, sql, args)
+    return (await source.exec_driver_sql(sql, args)).mappings().first()
+
+
+def _the_users(row: Mapping[Any, Any] | None) -> Mapping[Any, Any]:
     if row is None:
         raise UnknownUser(GONE)
     return row
@@ -107,10 +133,9 @@ def _listing(query: TaskQuery, json: bool) -> Select[Any]:
     return stmt
 
 
-def _compiled(query: TaskQuery, dialect: Dialect) -> tuple[str, list[str], dict[str, Any]]:
-    """The JSON listing for this query's shape, as the dialect's SQL, its parameters' names in
-    order, and the values of those the statement holds itself (the priorities' ranks)."""
-    stmt = _listing(query, True)
+def _compiled(stmt: Select[Any], dialect: Dialect) -> tuple[str, list[str], dict[str, Any]]:
+    """`stmt` as the dialect's SQL, its parameters' names in order, and the values of those the
+    statement holds itself (a listing's priority ranks)."""
     compiled = _COMPILED.get(stmt)
     if compiled is None:
         sql = stmt.compile(dialect=dialect)

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import case, delete, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,9 +36,9 @@ async def create_task(session: AsyncSession, args: TaskCreate, *, user_id: uuid.
 
 
 @read_operation
-async def read_task(session: AsyncSession, args: TaskRef, *, user_id: uuid.UUID) -> TaskPublic:
+async def read_task(db: AsyncSession | AsyncEngine, args: TaskRef, *, user_id: uuid.UUID) -> TaskPublic:
     """Get one task with all its fields. Find its id with list_tasks first."""
-    task = await task_queries.read_task(await session.connection(), args.task_id, user_id)
+    task = await task_queries.read_task(await _source(db), args.task_id, user_id)
     if task is None:
         raise NotFound(f"task {args.task_id} not found")
     return task
@@ -81,13 +82,18 @@ async def delete_task(session: AsyncSession, args: TaskRef, *, user_id: uuid.UUI
 
 
 @read_operation
-async def list_tasks(session: AsyncSession, args: TaskQuery, *, user_id: uuid.UUID) -> TaskPage:
+async def list_tasks(db: AsyncSession | AsyncEngine, args: TaskQuery, *, user_id: uuid.UUID) -> TaskPage:
     """List the user's tasks, with optional filters, search, sorting and paging.
 
     Use search to find a task the user names ("the dentist task" -> search="dentist").
     Returns {items, total, limit, offset}; use offset to read further pages.
     """
-    return await task_queries.list_tasks(await session.connection(), args, user_id)
+    return await task_queries.list_tasks(await _source(db), args, user_id)
+
+
+async def _source(db: AsyncSession | AsyncEngine) -> task_queries.Source:
+    """Where a read runs: the session's connection (in its transaction), or the engine's pool."""
+    return db if isinstance(db, AsyncEngine) else await db.connection()
 
 
 def _public(task: Task | None, task_id: uuid.UUID) -> TaskPublic:

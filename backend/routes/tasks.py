@@ -9,9 +9,9 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backend.deps import CurrentUser, CurrentUserId, RestOrigin, SessionDep
+from backend.deps import CurrentUser, CurrentUserId, EngineDep, RestOrigin, SessionDep
 from backend.errors import UNREADABLE_BODY, ErrorResponse
 from backend.telemetry.observers import count_invocation
 from db.models import ActionSource, ActionStatus
@@ -40,10 +40,10 @@ R = TypeVar("R", bound=BaseModel)
 
 @router.get("")
 async def list_tasks(
-    query: Annotated[TaskQuery, Query()], session: SessionDep, user_id: CurrentUserId
+    query: Annotated[TaskQuery, Query()], engine: EngineDep, user_id: CurrentUserId
 ) -> TaskPage:
     """List your tasks, filtered, searched, sorted and paginated."""
-    return await _read(tasks.list_tasks, session, query, user_id)
+    return await _read(tasks.list_tasks, engine, query, user_id)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=UNREADABLE_BODY)
@@ -57,9 +57,9 @@ async def create_task(
 
 
 @router.get("/{task_id}", responses=NOT_FOUND)
-async def read_task(task_id: uuid.UUID, session: SessionDep, user_id: CurrentUserId) -> TaskPublic:
+async def read_task(task_id: uuid.UUID, engine: EngineDep, user_id: CurrentUserId) -> TaskPublic:
     """Read one task."""
-    return await _read(tasks.read_task, session, TaskRef(task_id=task_id), user_id)
+    return await _read(tasks.read_task, engine, TaskRef(task_id=task_id), user_id)
 
 
 @router.patch("/{task_id}", responses={**NOT_FOUND, **UNREADABLE_BODY})
@@ -77,10 +77,11 @@ async def delete_task(task_id: uuid.UUID, session: SessionDep, user: CurrentUser
     (await tasks.delete_task(session, TaskRef(task_id=task_id), user_id=user.id, origin=origin)).unwrap()
 
 
-async def _read(operation: ReadOperation[A, R], session: AsyncSession, args: A, user_id: uuid.UUID) -> R:
+async def _read(operation: ReadOperation[A, R], engine: AsyncEngine, args: A, user_id: uuid.UUID) -> R:
     # The user id is the token's alone: the read's own statement finds the user's row, or fails.
+    # No session: the read's one statement borrows a pooled connection (`tools.task_queries`).
     try:
-        value = await operation.unaudited(session, args, user_id=user_id)
+        value = await operation.unaudited(engine, args, user_id=user_id)
     except Exception:
         count_invocation(operation.name, ActionSource.rest, ActionStatus.error)
         raise

@@ -131,7 +131,8 @@ async def test_after_a_pause_a_request_reuses_one_connection_and_pings_it_once(d
 
 async def test_a_connection_dropped_within_the_window_costs_one_503(database_url: str) -> None:
     """The price of not pinging a connection that just worked: if the server dropped it in that
-    moment, one request gets 503 `database_unavailable`; the pool then replaces it."""
+    moment, one request gets 503 `database_unavailable`; the pool then replaces it. (A plain
+    read pays nothing: `db.driver` runs it again on a fresh connection, `tests/db/test_driver.py`.)"""
     app = create_app(
         make_settings(database_url, db={"pool_size": 1, "max_overflow": 0, "pool_pre_ping_idle_s": 60})
     )
@@ -141,7 +142,7 @@ async def test_a_connection_dropped_within_the_window_costs_one_503(database_url
         async with app.state.engine.connect() as conn:
             pid = (await conn.execute(PID)).scalar_one()
         await execute_as_admin(ADMIN_URL, f"SELECT pg_terminate_backend({pid})")
-        failed = await client.get("/api/tasks", headers=user.headers)
+        failed = await client.post("/api/tasks", json={"title": "Lost?"}, headers=user.headers)
         assert (failed.status_code, failed.json()["error"]["code"]) == (503, "database_unavailable")
         assert failed.headers["retry-after"]
         assert (await client.get("/api/tasks", headers=user.headers)).status_code == 200

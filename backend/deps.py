@@ -14,12 +14,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.chat import ChatService
 from backend.errors import unauthorized
+from backend.query_models import QueryModel
 from backend.security import ExternalIdentity, LocalIdentity, TokenService
 from backend.settings import Settings
 from db.models import ActionSource
 from tools.accounts import UserPublic, get_or_create_external_user, get_user
 from tools.audit import Origin
 from tools.errors import InvalidInput
+from tools.schemas import ActionQuery, TaskQuery
 
 # auto_error=False: a missing token gets our own 401 body rather than FastAPI's.
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
@@ -136,3 +138,10 @@ async def _timezone(x_timezone: Annotated[str | None, Header()] = None) -> ZoneI
 
 
 TimezoneDep = Annotated[ZoneInfo, Depends(_timezone)]
+
+
+# The query-string models; a route taking one also puts its `.openapi` in `openapi_extra`.
+TASK_QUERY = QueryModel(TaskQuery)
+ACTION_QUERY = QueryModel(ActionQuery)
+TaskQueryDep = Annotated[TaskQuery, Depends(TASK_QUERY)]
+ActionQueryDep = Annotated[ActionQuery, Depends(ACTION_QUERY)]

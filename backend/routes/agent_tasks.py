@@ -1,12 +1,12 @@
 """`/api/agent/tasks`: the same five operations, each answer carrying the audit row it wrote."""
 
 import uuid
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel
 
-from backend.deps import AgentApiOrigin, CurrentUser, SessionDep
+from backend.deps import TASK_QUERY, AgentApiOrigin, CurrentUser, SessionDep, TaskQueryDep
 from backend.errors import UNREADABLE_BODY, ErrorResponse
 from tools import tasks
 from tools.audit import Invocation
@@ -16,7 +16,6 @@ from tools.schemas import (
     TaskCreate,
     TaskPage,
     TaskPublic,
-    TaskQuery,
     TaskRef,
     TaskUpdate,
 )
@@ -41,9 +40,9 @@ class Audited(BaseModel, Generic[R]):
         return cls(result=invocation.unwrap(), actions=[invocation.action])
 
 
-@router.get("")
+@router.get("", openapi_extra=TASK_QUERY.openapi)
 async def agent_list_tasks(
-    query: Annotated[TaskQuery, Query()], session: SessionDep, user: CurrentUser, origin: AgentApiOrigin
+    query: TaskQueryDep, session: SessionDep, user: CurrentUser, origin: AgentApiOrigin
 ) -> Audited[TaskPage]:
     """list_tasks, with its audit row."""
     return Audited.of(await tasks.list_tasks(session, query, user_id=user.id, origin=origin))

@@ -5,13 +5,21 @@ action to record), though they are counted as invocations like every other.
 """
 
 import uuid
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backend.deps import CurrentUser, CurrentUserId, EngineDep, RestOrigin, SessionDep
+from backend.deps import (
+    TASK_QUERY,
+    CurrentUser,
+    CurrentUserId,
+    EngineDep,
+    RestOrigin,
+    SessionDep,
+    TaskQueryDep,
+)
 from backend.errors import UNREADABLE_BODY, ErrorResponse
 from backend.telemetry.observers import count_invocation
 from db.models import ActionSource, ActionStatus
@@ -23,7 +31,6 @@ from tools.schemas import (
     TaskCreate,
     TaskPage,
     TaskPublic,
-    TaskQuery,
     TaskRef,
     TaskUpdate,
 )
@@ -38,10 +45,8 @@ A = TypeVar("A", bound=Arguments)
 R = TypeVar("R", bound=BaseModel)
 
 
-@router.get("")
-async def list_tasks(
-    query: Annotated[TaskQuery, Query()], engine: EngineDep, user_id: CurrentUserId
-) -> TaskPage:
+@router.get("", openapi_extra=TASK_QUERY.openapi)
+async def list_tasks(query: TaskQueryDep, engine: EngineDep, user_id: CurrentUserId) -> TaskPage:
     """List your tasks, filtered, searched, sorted and paginated."""
     return await _read(tasks.list_tasks, engine, query, user_id)
 

@@ -7,7 +7,11 @@ from backend.errors import ErrorResponse
 from tools import audit
 from tools.schemas import ActionPage
 
-router = APIRouter(prefix="/api/actions", tags=["audit"], responses={401: {"model": ErrorResponse}})
+router = APIRouter(
+    prefix="/api/actions",
+    tags=["audit"],
+    responses={401: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+)
 
 
 @router.get("", openapi_extra=ACTION_QUERY.openapi)

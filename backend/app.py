@@ -1,5 +1,6 @@
 """The application factory."""
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -42,7 +43,7 @@ from backend.telemetry import observers as telemetry_observers
 from backend.telemetry import routes as metrics
 from backend.telemetry.middleware import TelemetryMiddleware
 from backend.telemetry.providers import Telemetry, current
-from db.engine import create_engine, create_sessionmaker, is_sqlite, listen_dsn
+from db.engine import create_engine, create_sessionmaker, fill_pool, is_sqlite, listen_dsn
 
 DESCRIPTION = """
 Chat-agent backend for a todo app. Every endpoint under `/api` except `/api/auth/register`,
@@ -103,12 +104,16 @@ def create_app(
         await app.state.chat.open()
         # Called by the server on SIGTERM, before it stops taking connections (`backend.serve`).
         app.state.before_shutdown = lambda: app.state.chat.drain(settings.shutdown_grace_s)
+        # The pool's connections opened now, not by the first requests, each waiting for one.
+        filling = asyncio.create_task(fill_pool(engine, settings.db.pool_size), name="db-fill-pool")
         try:
             async with mcp.running(app.state.mcp):
                 yield
         finally:
             await app.state.chat.close(settings.shutdown_grace_s)
             await chat_model.aclose()
+            filling.cancel()
+            await asyncio.gather(filling, return_exceptions=True)
             await engine.dispose()
             telemetry.shutdown()
             current.reset(telemetry_token)

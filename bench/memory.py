@@ -87,7 +87,6 @@ async def memory_section(bench: Bench) -> list[str]:
     extra = {
         "SERVER_MAX_CONNECTIONS": str(count + 100),
         "LLM_TIMEOUT_S": str(PARKED_S * 2),
-        "DB_MAX_OVERFLOW": "10",
     }
     async with (
         fake_model(bench.logs, PARKED_S, 0.0) as model,
@@ -117,7 +116,7 @@ async def memory_section(bench: Bench) -> list[str]:
         "",
         f"RSS growth / streams opened: {(after - before) * 1.024:,.0f} KB / {len(streams):,} "
         f"= **{per_stream:.1f} KB** a stream (target ≤ {TARGET_KB} KB); settings lifted for it: "
-        f"SERVER_MAX_CONNECTIONS={count + 100}, DB_MAX_OVERFLOW=10 (default), the RATE_* limits and caps.",
+        f"SERVER_MAX_CONNECTIONS={count + 100}, the RATE_* limits and caps.",
     ]
     if errors:
         lines.append(f"- {len(errors)} streams did not open; first: `{errors[0]}`")

@@ -51,7 +51,7 @@ class TaskPage(SQLModel):
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The same pool size as the service's default, so the pool is not what differs.
-    engine = create_async_engine(os.environ["DATABASE_URL"], pool_size=20, max_overflow=10)
+    engine = create_async_engine(os.environ["DATABASE_URL"], pool_size=20, max_overflow=0)
     app.state.sessionmaker = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
     yield
     await engine.dispose()

@@ -83,7 +83,7 @@ async def test_a_chat_turn_and_rest_calls_move_the_counters(database_url: str) -
     assert value(metrics, "gen_ai_client_token_usage_sum", gen_ai_token_type="input", **model) == 80
     assert value(metrics, "gen_ai_client_token_usage_sum", gen_ai_token_type="output", **model) == 10
 
-    assert value(metrics, "db_client_connection_max") == 30  # DB_POOL_SIZE + DB_MAX_OVERFLOW
+    assert value(metrics, "db_client_connection_max") == 20  # DB_POOL_SIZE + DB_MAX_OVERFLOW
     pooled = value(metrics, "db_client_connection_count", db_client_connection_state="idle")
     assert pooled + value(metrics, "db_client_connection_count", db_client_connection_state="used") >= 1
 

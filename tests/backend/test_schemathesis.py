@@ -54,6 +54,7 @@ def live(fresh_database: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     env = {
         **os.environ,
         "DATABASE_URL": fresh_database,
+        "DB_POOL_SIZE": "5",  # opened at start, and plenty for one client
         "ENVIRONMENT": "test",
         "JWT_SECRET": JWT_SECRET,
         "LLM_PROVIDER": "offline",

@@ -106,7 +106,7 @@ def test_the_environment_names_map_to_the_groups(monkeypatch: pytest.MonkeyPatch
 def test_defaults() -> None:
     s = settings()
     assert s.database_url == "sqlite+aiosqlite:///./todo.db"
-    assert (s.db.pool_size, s.db.max_overflow, s.db.pool_recycle_s) == (20, 10, 3600)
+    assert (s.db.pool_size, s.db.max_overflow, s.db.pool_recycle_s) == (20, 0, 3600)
     assert (s.jwt.algorithm, s.environment, s.agent.max_steps) == ("HS256", "development", 10)
 
 

@@ -8,9 +8,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.app import create_app
-from db.engine import PING, PoolSettings, create_engine
+from db.engine import PING, PoolSettings, create_engine, fill_pool
 from db.scratch import execute_as_admin
 from tests.conftest import ADMIN_URL, asgi_client, make_settings
+from tests.dbproxy import through_proxy
 from tests.factories import make_user
 
 PID = text("SELECT pg_backend_pid()")
@@ -146,3 +147,33 @@ async def test_a_connection_dropped_within_the_window_costs_one_503(database_url
         assert (failed.status_code, failed.json()["error"]["code"]) == (503, "database_unavailable")
         assert failed.headers["retry-after"]
         assert (await client.get("/api/tasks", headers=user.headers)).status_code == 200
+
+
+async def test_filling_the_pool_opens_its_connections_at_once(database_url: str) -> None:
+    engine = create_engine(database_url, PoolSettings(pool_size=3))
+    try:
+        assert await fill_pool(engine, 3) == 3
+        assert (engine.pool.checkedin(), engine.pool.checkedout()) == (3, 0)  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def test_filling_a_pool_whose_database_is_down_is_no_error(database_url: str) -> None:
+    async with through_proxy(database_url) as (proxy, proxied):
+        proxy.cut()
+        engine = create_engine(proxied, PoolSettings(pool_size=3))
+        try:
+            assert await fill_pool(engine, 3) == 0
+            assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        finally:
+            await engine.dispose()
+
+
+async def test_the_app_opens_its_pool_at_start(database_url: str) -> None:
+    app = create_app(make_settings(database_url, db={"pool_size": 4}))
+    async with app.router.lifespan_context(app):
+        for _ in range(100):
+            if app.state.engine.pool.checkedin() == 4:
+                break
+            await asyncio.sleep(0.02)
+        assert app.state.engine.pool.checkedin() == 4

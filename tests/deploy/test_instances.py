@@ -39,6 +39,7 @@ async def instance(database_url: str, model_url: str, *, grace_s: float = 20) ->
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
+        "DB_POOL_SIZE": "5",  # opened at start: a few instances at once stay well under max_connections
         "ENVIRONMENT": "test",
         "JWT_SECRET": JWT_SECRET,
         "LLM_PROVIDER": "openai",

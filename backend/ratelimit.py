@@ -25,6 +25,7 @@ from sqlalchemy import Interval, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.errors import ApiError
+from db import driver
 from db.engine import is_sqlite
 
 _UNITS = {"s": 1, "second": 1, "m": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
@@ -143,9 +144,11 @@ _GCRA = text(
 
 class PostgresRateStore:
     def __init__(self, engine: AsyncEngine) -> None:
-        # Autocommit: the statement is its own transaction, so the row lock ends with it (a
-        # check inside the request's transaction would hold it until the request commits).
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # The statement is its own transaction, so the row lock ends with it (a check inside the
+        # request's transaction would hold it until the request commits); on the driver, as a
+        # plain read is (`db.driver`): it is on the way to every chat turn's first byte.
+        self._engine = engine
+        self._gcra = driver.Compiled.of(_GCRA, engine.dialect)
 
     async def hit(self, key: str, rate: Rate) -> Verdict:
         params = {
@@ -153,8 +156,9 @@ class PostgresRateStore:
             "interval": timedelta(seconds=rate.interval_s),
             "period": timedelta(seconds=rate.period_s),
         }
-        async with self._engine.connect() as conn:
-            admitted, held, now = (await conn.execute(_GCRA, params)).one()
+        row = await driver.fetch_row(self._engine, self._gcra.sql, self._gcra.args(params))
+        assert row is not None  # (one row, always)
+        admitted, held, now = row["admitted"], row["held"], row["now"]
         if admitted is not None:
             return _verdict(rate, _ahead(admitted, now), allowed=True)
         # Refused: the row as this statement saw it (None only if it appeared meanwhile).

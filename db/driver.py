@@ -17,10 +17,35 @@ connections, which died with it.
 """
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A statement as the dialect's SQL, its parameters' names in order, and the values of those
+    the statement holds itself (literals SQLAlchemy made parameters of)."""
+
+    sql: str
+    names: list[str]
+    fixed: dict[str, Any]
+
+    @classmethod
+    def of(cls, stmt: ClauseElement, dialect: Dialect) -> "Compiled":
+        compiled = cast(SQLCompiler, stmt.compile(dialect=dialect))
+        fixed = {name: value for name, value in compiled.params.items() if value is not None}
+        return cls(str(compiled), list(compiled.positiontup or ()), fixed)
+
+    def args(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The positional values for `values` by name (the statement's own ones included)."""
+        merged = self.fixed | dict(values)
+        return tuple(merged[name] for name in self.names)
 
 
 async def fetch_row(engine: AsyncEngine, sql: str, args: Sequence[Any]) -> Mapping[Any, Any] | None:

@@ -60,7 +60,7 @@ _LIKE_SPECIAL = re.compile("[/%_]")
 _ISO_UTC: ColumnElement[str] = literal_column("""'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'""")
 _ITEMS = TypeAdapter(list[TaskPublic])
 _LISTINGS: dict[tuple[Any, ...], Select[Any]] = {}  # at most 2 x 3 x 4 x 2 x 2**4 shapes
-_COMPILED: dict[Select[Any], tuple[str, list[str], dict[str, Any]]] = {}
+_COMPILED: dict[Select[Any], driver.Compiled] = {}
 
 
 # Where a read runs: a connection in the caller's transaction, or the engine's pool.
@@ -111,12 +111,11 @@ async def _one_row(source: Source, stmt: Select[Any], parameters: dict[str, Any]
                 return await _one_row(connection, stmt, parameters)
         row: Mapping[Any, Any] | None = (await source.execute(stmt, parameters)).mappings().first()
         return row
-    sql, names, fixed = _compiled(stmt, source.dialect)
-    values = fixed | parameters
-    args = tuple(values[name] for name in names)
+    compiled = _compiled(stmt, source.dialect)
+    args = compiled.args(parameters)
     if isinstance(source, AsyncEngine):
-        return await driver.fetch_row(source, sql, args)
-    return (await source.exec_driver_sql(sql, args)).mappings().first()
+        return await driver.fetch_row(source, compiled.sql, args)
+    return (await source.exec_driver_sql(compiled.sql, args)).mappings().first()
 
 
 def _the_users(row: Mapping[Any, Any] | None) -> Mapping[Any, Any]:
@@ -133,14 +132,10 @@ def _listing(query: TaskQuery, json: bool) -> Select[Any]:
     return stmt
 
 
-def _compiled(stmt: Select[Any], dialect: Dialect) -> tuple[str, list[str], dict[str, Any]]:
-    """`stmt` as the dialect's SQL, its parameters' names in order, and the values of those the
-    statement holds itself (a listing's priority ranks)."""
+def _compiled(stmt: Select[Any], dialect: Dialect) -> driver.Compiled:
     compiled = _COMPILED.get(stmt)
     if compiled is None:
-        sql = stmt.compile(dialect=dialect)
-        fixed = {name: value for name, value in sql.params.items() if value is not None}
-        compiled = _COMPILED[stmt] = (str(sql), list(sql.positiontup or ()), fixed)
+        compiled = _COMPILED[stmt] = driver.Compiled.of(stmt, dialect)
     return compiled
 
 

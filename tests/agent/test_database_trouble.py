@@ -63,7 +63,11 @@ async def test_rest_calls_during_an_outage_are_503_not_500(database_url: str) ->
     async with through_proxy(database_url) as (proxy, proxied), chat_app(proxied) as chat:
         proxy.cut()
         during = await chat.client.get("/api/tasks", headers=chat.user.headers)
+        # A chat message's first statement is its rate check, on the driver like a plain read.
+        message = {"message": "hello", "stream": False}
+        chat_during = await chat.client.post("/api/chat", json=message, headers=chat.user.headers)
         proxy.restore()
         after = await chat.client.get("/api/tasks", headers=chat.user.headers)
     assert (during.status_code, during.json()["error"]["code"]) == (503, "database_unavailable")
+    assert (chat_during.status_code, chat_during.json()["error"]["code"]) == (503, "database_unavailable")
     assert during.headers["retry-after"] and after.status_code == 200

@@ -91,6 +91,12 @@ async def list_tasks(db: AsyncSession | AsyncEngine, args: TaskQuery, *, user_id
     return await task_queries.list_tasks(await _source(db), args, user_id)
 
 
+async def list_tasks_json(engine: AsyncEngine, args: TaskQuery, *, user_id: uuid.UUID) -> str:
+    """`list_tasks` unaudited, as the JSON text of its page: a person reading their own tasks
+    over REST, which sends the page on as it is (`tools.task_queries.list_tasks_json`)."""
+    return await task_queries.list_tasks_json(engine, args, user_id)
+
+
 async def _source(db: AsyncSession | AsyncEngine) -> task_queries.Source:
     """Where a read runs: the session's connection (in its transaction), or the engine's pool."""
     return db if isinstance(db, AsyncEngine) else await db.connection()

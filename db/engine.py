@@ -41,30 +41,29 @@ class PoolSettings(BaseModel):
 
 
 class PoolObserver(Protocol):
-    def waiting(self, delta: int) -> None:
-        """One more (+1) or one fewer (-1) caller waiting for a connection."""
-
     def obtained(self, seconds: float) -> None:
         """A caller got its connection (or gave up) after this long."""
 
 
 class ObservedPool(AsyncAdaptedQueuePool):
-    """The async queue pool, telling its `observer` how many callers wait for a connection and how
-    long each took to get one (a free one, or a new one opened and pinged). The pool's own counts
-    (checked out, checked in) cannot show that requests queue for connections; this can."""
+    """The async queue pool, counting the callers waiting for a connection (`pending`, read when
+    metrics are collected) and telling its `observer` how long each took to get one (a free one,
+    or a new one opened and pinged). The pool's own counts (checked out, checked in) cannot show
+    that requests queue for connections; these can."""
 
     observer: PoolObserver | None = None
+    pending = 0  # a plain count: a metric's add() on every checkout cost more than the checkout
 
     def connect(self) -> PoolProxiedConnection:
         observer = self.observer
         if observer is None:
             return super().connect()
         started = time.perf_counter()
-        observer.waiting(1)
+        self.pending += 1
         try:
             return super().connect()
         finally:
-            observer.waiting(-1)
+            self.pending -= 1
             observer.obtained(time.perf_counter() - started)
 
     def recreate(self) -> "ObservedPool":

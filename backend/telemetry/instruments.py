@@ -32,7 +32,6 @@ class Instruments:
     model_duration: Histogram  # gen_ai.client.operation.duration
     model_tokens: Histogram  # gen_ai.client.token.usage, by `gen_ai.token.type`
     pool_wait: Histogram  # db.client.connection.wait_time: how long getting a connection took
-    pool_pending: UpDownCounter  # db.client.connection.pending_requests: callers waiting for one
 
     @classmethod
     def on(cls, meter: Meter) -> "Instruments":
@@ -85,10 +84,5 @@ class Instruments:
                 "s",
                 "The time it took to obtain an open connection from the pool.",
                 explicit_bucket_boundaries_advisory=POOL_WAIT_BUCKETS,
-            ),
-            pool_pending=meter.create_up_down_counter(
-                "db.client.connection.pending_requests",
-                "{request}",
-                "Requests waiting for an open connection from the pool.",
             ),
         )

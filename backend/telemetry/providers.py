@@ -59,6 +59,12 @@ class Telemetry:
             "db.client.connection.count", [self._connections], "{connection}", "Pooled connections, by state."
         )
         meter.create_observable_up_down_counter(
+            "db.client.connection.pending_requests",
+            [self._pending],
+            "{request}",
+            "Requests waiting for an open connection from the pool.",
+        )
+        meter.create_observable_up_down_counter(
             "db.client.connection.max",
             [self._connections_max],
             "{connection}",
@@ -105,6 +111,11 @@ class Telemetry:
             yield Observation(pool.checkedout(), {"db.client.connection.state": "used"})
             yield Observation(pool.checkedin(), {"db.client.connection.state": "idle"})
 
+    def _pending(self, _: CallbackOptions) -> Iterable[Observation]:
+        pool = self._pool()
+        if isinstance(pool, ObservedPool):
+            yield Observation(pool.pending)
+
     def _connections_max(self, _: CallbackOptions) -> Iterable[Observation]:
         if self._pool() is not None and self._pool_limit is not None:
             yield Observation(self._pool_limit)
@@ -113,9 +124,6 @@ class Telemetry:
 class _PoolMetrics:
     def __init__(self, instruments: Instruments) -> None:
         self._instruments = instruments
-
-    def waiting(self, delta: int) -> None:
-        self._instruments.pool_pending.add(delta)
 
     def obtained(self, seconds: float) -> None:
         self._instruments.pool_wait.record(seconds)

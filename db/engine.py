@@ -26,7 +26,7 @@ class PoolSettings(BaseModel):
     """The PostgreSQL connection pool (`DB_POOL_SIZE`, `DB_MAX_OVERFLOW`, ...)."""
 
     pool_size: int = Field(20, ge=1, description="persistent connections")
-    # None by default: an overflow connection is closed as soon as it is given back while the
+    # No overflow by default: an overflow connection is closed as soon as it is given back while the
     # pool is full, so a load just above `pool_size` opened and closed one per request (measured:
     # 71 connects in 10 s of `GET /api/tasks` from 32 clients, each 80-115 ms on the busy event
     # loop, stalling the requests behind it). A connection is held for a statement or a short

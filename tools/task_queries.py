@@ -17,7 +17,8 @@ straight on the driver (`db.driver`: a plain REST read, the hottest path there i
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import (
@@ -77,10 +78,8 @@ async def list_tasks(source: Source, query: TaskQuery, user_id: uuid.UUID) -> Ta
     """The page of the user's tasks `query` asks for; `UnknownUser` if the user is gone."""
     if source.dialect.name == "postgresql":
         return await page_as_json(source, query, user_id)
-    if isinstance(source, AsyncEngine):
-        async with source.connect() as connection:
-            return await page_as_rows(connection, query, user_id)
-    return await page_as_rows(source, query, user_id)
+    async with _connected(source) as connection:
+        return await page_as_rows(connection, query, user_id)
 
 
 async def list_tasks_json(source: Source, query: TaskQuery, user_id: uuid.UUID) -> str:
@@ -120,16 +119,24 @@ async def _one_row(source: Source, stmt: Select[Any], parameters: dict[str, Any]
     hashes the statement's whole cache key, and the parameter and result processing) would buy
     nothing here."""
     if source.dialect.name != "postgresql":
-        if isinstance(source, AsyncEngine):
-            async with source.connect() as connection:
-                return await _one_row(connection, stmt, parameters)
-        row: Mapping[Any, Any] | None = (await source.execute(stmt, parameters)).mappings().first()
-        return row
+        async with _connected(source) as connection:
+            row: Mapping[Any, Any] | None = (await connection.execute(stmt, parameters)).mappings().first()
+            return row
     compiled = _compiled(stmt, source.dialect)
     args = compiled.args(parameters)
     if isinstance(source, AsyncEngine):
         return await driver.fetch_row(source, compiled.sql, args)
     return (await source.exec_driver_sql(compiled.sql, args)).mappings().first()
+
+
+@asynccontextmanager
+async def _connected(source: Source) -> AsyncIterator[AsyncConnection]:
+    """The caller's connection, or one of the engine's for this read alone."""
+    if isinstance(source, AsyncEngine):
+        async with source.connect() as connection:
+            yield connection
+    else:
+        yield source
 
 
 def _the_users(row: Mapping[Any, Any] | None) -> Mapping[Any, Any]:

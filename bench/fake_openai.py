@@ -64,6 +64,10 @@ def main() -> None:
         port=args.port,
         log_level="warning",
         backlog=4096,
+        # Longer than the openai client's idle expiry (httpx's 5 s): with both at 5 s, a pooled
+        # connection could be reused just as this server closed it, failing that call (a POST is
+        # not retried at the transport). Real providers keep idle connections far longer.
+        timeout_keep_alive=75,
     )
 
 

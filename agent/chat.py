@@ -287,6 +287,7 @@ class ChatService:
         agent: AgentSettings,
         chat: ChatSettings,
         history_max_items: int,
+        caps: turns.TurnCaps,
         listen_dsn: str | None = None,
         clock: Callable[[ZoneInfo], datetime] = datetime.now,
         observers: Sequence[TurnObserver] = (),
@@ -295,6 +296,7 @@ class ChatService:
         self._model = model
         self._settings = chat
         self._history_max_items = history_max_items
+        self._caps = caps
         self._max_steps = agent.max_steps
         self._tracing = agent.tracing
         self._clock = clock  # the user's "now", in their time zone
@@ -332,10 +334,11 @@ class ChatService:
         client_id: str | None = None,
         client_message_id: str | None = None,
     ) -> TurnStream:
-        """Take the conversation's lease and store the message (committing, so the request's
-        connection is free again), then run the turn in the background. Without a conversation
-        (or with a client id not seen yet), a new one is started. A message whose idempotency
-        key was seen before is not run again: its turn's stream is followed instead."""
+        """Within the caps on running turns, take the conversation's lease and store the message
+        (committing, so the request's connection is free again), then run the turn in the
+        background. Without a conversation (or with a client id not seen yet), a new one is
+        started. A message whose idempotency key was seen before is not run again: its turn's
+        stream is followed instead (even at a cap: it starts nothing)."""
         if client_message_id is not None:
             earlier = await turns.keyed_turn(session, user_id, client_message_id)
             if earlier is not None:
@@ -350,6 +353,7 @@ class ChatService:
                 message=message,
                 lease_s=self._settings.lease_s,
                 history_limit=self._history_max_items,
+                caps=self._caps,
                 client_id=client_id,
                 client_message_id=client_message_id,
             )

@@ -21,6 +21,15 @@ class IdempotencyKeyReused(InvalidInput):
     code = "idempotency_key_reused"
 
 
+class TooManyTurns(Exception):
+    """A cap on running turns is reached: the user's own (`running-turns`) or the service's
+    (`running-turns-total`). The caller may try again once a turn has finished."""
+
+    def __init__(self, policy: str, quota: int, message: str) -> None:
+        super().__init__(message)
+        self.policy, self.quota, self.message = policy, quota, message
+
+
 class LeaseLost(Exception):
     """The turn no longer holds its conversation's lease: another instance took it over."""
 

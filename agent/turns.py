@@ -2,6 +2,7 @@
 rows, and the requests made of a running turn. Each function is one short transaction; none is
 held while the model thinks."""
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,26 +10,60 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
-from sqlalchemy import func, insert, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent import event_log
-from agent.errors import ConversationBusy, LeaseLost, NoRunningTurn
+from agent.errors import ConversationBusy, LeaseLost, NoRunningTurn, TooManyTurns
 from agent.events import TurnEvent, Usage
 from agent.failures import TurnErrorCode, TurnFailure
 from agent.memory import Item, input_items, insert_items, load_history
 from agent.notifier import STOPS, notify
+from db.driver import Compiled, fetch_row
 from db.limits import CLIENT_ID_MAX, MESSAGE_MAX
 from db.models import ChatTurn, Conversation, TurnStatus, table_of
-from db.types import utcnow
+from db.types import UTCDateTime, utcnow
 from tools.errors import NotFound, UnknownUser
 from tools.schemas import no_nul
 
 TITLE_CHARS = 80
+BUSY = "this conversation is still answering the previous message; try again shortly"
 _INSERT_CONVERSATION = insert(table_of(Conversation))
 _INSERT_TURN = insert(table_of(ChatTurn))
+# Running turns (conversations under an unexpired lease), counted before a turn starts.
+_RUNNING = select(func.count()).where(~Conversation.lease_free(bindparam("now", type_=UTCDateTime)))
+_RUNNING_OF_USER = _RUNNING.where(col(Conversation.user_id) == bindparam("user_id"))
+# pg_advisory_xact_lock's first key: what the lock is about (the second is the user).
+_RUNNING_TURNS_LOCK = 0x7475726E  # "turn"
+# The function of migration 0006, its arguments in order.
+_START_TURN = Compiled(
+    "SELECT outcome, conversation_id, seq, history FROM start_turn("
+    "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    [
+        "user_id",
+        "conversation_id",
+        "client_id",
+        "new_conversation_id",
+        "title",
+        "turn_id",
+        "assistant_message_id",
+        "message",
+        "client_message_id",
+        "items",
+        "lease_token",
+        "now",
+        "expires",
+        "history_limit",
+        "lock_scope",
+        "lock_key",
+        "per_user",
+        "total",
+    ],
+    {},
+)
 # What a user may send as one chat message, whichever route or transcript it comes by.
 UserMessage = Annotated[
     str,
@@ -48,6 +83,14 @@ class DuplicateKey(Exception):
 
 
 @dataclass(frozen=True)
+class TurnCaps:
+    """How many turns may run at once: for one user, and for everyone (0: no such cap)."""
+
+    per_user: int
+    total: int = 0
+
+
+@dataclass(frozen=True)
 class StartedTurn:
     conversation_id: uuid.UUID
     turn_id: uuid.UUID  # also the user message's id
@@ -55,6 +98,25 @@ class StartedTurn:
     seq: int
     lease_token: uuid.UUID
     history: list[Item]  # the newest items before this turn, in the SDK's format
+
+
+@dataclass(frozen=True)
+class _NewTurn:
+    """What a turn's start decides before it touches the database."""
+
+    user_id: uuid.UUID
+    turn_id: uuid.UUID  # also the user message's id
+    assistant_message_id: uuid.UUID
+    message: str
+    client_message_id: str | None
+    lease_token: uuid.UUID
+    now: datetime
+    expires: datetime
+
+    def started(self, conversation_id: uuid.UUID, seq: int, history: list[Item]) -> StartedTurn:
+        return StartedTurn(
+            conversation_id, self.turn_id, self.assistant_message_id, seq, self.lease_token, history
+        )
 
 
 async def start_turn(
@@ -65,17 +127,37 @@ async def start_turn(
     message: str,
     lease_s: float,
     history_limit: int | None,
+    caps: TurnCaps,
     client_id: str | None = None,
     client_message_id: str | None = None,
 ) -> StartedTurn:
-    """Take the conversation's lease (creating the conversation if none is given, or none has
-    this client id yet), store the user's message (in the history too) and load the history, in
-    one transaction.
+    """Within the caps on running turns, take the conversation's lease (creating the conversation
+    if none is given, or none has this client id yet), store the user's message (in the history
+    too) and load the history, in one transaction.
 
-    Raises NotFound for an unknown or foreign conversation, ConversationBusy while another turn
-    holds an unexpired lease, DuplicateKey when the idempotency key was stored meanwhile."""
+    Raises TooManyTurns when a cap is reached, NotFound for an unknown or foreign conversation,
+    ConversationBusy while another turn holds an unexpired lease, DuplicateKey when the
+    idempotency key was stored meanwhile, UnknownUser when the user row is gone."""
     now, token = utcnow(), uuid.uuid4()
-    expires = now + timedelta(seconds=lease_s)
+    turn = _NewTurn(
+        user_id=user_id,
+        turn_id=uuid.uuid4(),
+        assistant_message_id=uuid.uuid4(),
+        message=message,
+        client_message_id=client_message_id,
+        lease_token=token,
+        now=now,
+        expires=now + timedelta(seconds=lease_s),
+    )
+    engine = session.bind
+    if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
+        if session.in_transaction():  # a lookup came first (the idempotency key's): free its connection
+            await session.rollback()
+        return await _start_in_one_statement(engine, turn, conversation_id, client_id, history_limit, caps)
+    # The same order as the function: a repeat is told so even when its conversation is busy.
+    if client_message_id is not None and await keyed_turn(session, user_id, client_message_id):
+        raise DuplicateKey(client_message_id)
+    await _check_caps(session, user_id, caps, now)
     if conversation_id is None and client_id is not None:
         conversation_id = await conversation_by_client_id(session, user_id, client_id)
     # Plain rows through the Core tables (their column defaults apply): the ORM's objects and
@@ -90,7 +172,7 @@ async def start_turn(
             "turn_count": 1,
             "message_count": 1,
             "lease_token": token,
-            "lease_expires_at": expires,
+            "lease_expires_at": turn.expires,
             "created_at": now,
             "updated_at": now,
         }
@@ -100,34 +182,104 @@ async def start_turn(
             await session.rollback()
             if client_id is not None and await conversation_by_client_id(session, user_id, client_id):
                 # The same chat's first message, twice at once: the other one created it.
-                raise ConversationBusy("this conversation is still answering the previous message") from exc
+                raise ConversationBusy(BUSY) from exc
             raise UnknownUser("invalid or expired token") from exc  # the user row is gone
     else:
-        seq = await _take_lease(session, user_id, conversation_id, token, now, expires)
+        seq = await _take_lease(session, user_id, conversation_id, token, now, turn.expires)
         history = await load_history(
             session, user_id=user_id, conversation_id=conversation_id, limit=history_limit
         )
-    turn_id, assistant_message_id = uuid.uuid4(), uuid.uuid4()
-    turn = {
-        "id": turn_id,
+    row = {
+        "id": turn.turn_id,
         "conversation_id": conversation_id,
         "user_id": user_id,
         "seq": seq,
         "user_message": message,
         "client_message_id": client_message_id,
-        "assistant_message_id": assistant_message_id,
+        "assistant_message_id": turn.assistant_message_id,
         "created_at": now,
     }
     try:
-        await session.exec(_INSERT_TURN, params=turn)
+        await session.exec(_INSERT_TURN, params=row)
         await insert_items(
-            session, conversation_id=conversation_id, turn_id=turn_id, items=input_items(message)
+            session, conversation_id=conversation_id, turn_id=turn.turn_id, items=input_items(message)
         )
         await session.commit()
     except IntegrityError as exc:  # the unique (user, key) index: a repeat got there first
         await session.rollback()
         raise DuplicateKey(client_message_id) from exc
-    return StartedTurn(conversation_id, turn_id, assistant_message_id, seq, token, history)
+    return turn.started(conversation_id, seq, history)
+
+
+async def _start_in_one_statement(
+    engine: AsyncEngine,
+    turn: "_NewTurn",
+    conversation_id: uuid.UUID | None,
+    client_id: str | None,
+    history_limit: int | None,
+    caps: TurnCaps,
+) -> StartedTurn:
+    """PostgreSQL: the same steps as the function `start_turn` (migration 0006), in one round
+    trip and an implicit transaction, outside the request's session."""
+    args = _START_TURN.args(
+        {
+            "user_id": turn.user_id,
+            "conversation_id": conversation_id,
+            "client_id": client_id,
+            "new_conversation_id": uuid.uuid4(),
+            "title": title_of(turn.message),
+            "turn_id": turn.turn_id,
+            "assistant_message_id": turn.assistant_message_id,
+            "message": turn.message,
+            "client_message_id": turn.client_message_id,
+            "items": json.dumps(input_items(turn.message)),
+            "lease_token": turn.lease_token,
+            "now": turn.now,
+            "expires": turn.expires,
+            "history_limit": history_limit,
+            "lock_scope": _RUNNING_TURNS_LOCK,
+            "lock_key": int.from_bytes(turn.user_id.bytes[:4], "big", signed=True),
+            "per_user": caps.per_user,
+            "total": caps.total,
+        }
+    )
+    row = await fetch_row(engine, _START_TURN.sql, args)
+    assert row is not None
+    match row["outcome"]:
+        case "started":
+            return turn.started(row["conversation_id"], row["seq"], json.loads(row["history"]))
+        case "running-turns":
+            raise _too_many(caps, total=False)
+        case "running-turns-total":
+            raise _too_many(caps, total=True)
+        case "busy":
+            raise ConversationBusy(BUSY)
+        case "not-found":
+            raise NotFound(f"conversation {conversation_id} not found")
+        case "unknown-user":
+            raise UnknownUser("invalid or expired token")
+        case "duplicate-key":
+            raise DuplicateKey(turn.client_message_id)
+    raise AssertionError(f"start_turn answered {row['outcome']!r}")
+
+
+async def _check_caps(session: AsyncSession, user_id: uuid.UUID, caps: TurnCaps, now: datetime) -> None:
+    # SQLite has no advisory lock, and serialises writers anyway: simultaneous messages of one
+    # user may be counted from the same state, so the cap is approximate there.
+    if (await session.exec(_RUNNING_OF_USER, params={"now": now, "user_id": user_id})).one() >= caps.per_user:
+        raise _too_many(caps, total=False)
+    if caps.total and (await session.exec(_RUNNING, params={"now": now})).one() >= caps.total:
+        raise _too_many(caps, total=True)
+
+
+def _too_many(caps: TurnCaps, *, total: bool) -> TooManyTurns:
+    if total:
+        return TooManyTurns(
+            "running-turns-total", caps.total, "the service is answering as many messages as it can"
+        )
+    return TooManyTurns(
+        "running-turns", caps.per_user, f"you already have {caps.per_user} replies being written"
+    )
 
 
 async def conversation_by_client_id(
@@ -191,7 +343,7 @@ async def _take_lease(
     owned = select(Conversation.id).where(Conversation.owned(conversation_id, user_id))
     if (await session.exec(owned)).first() is None:
         raise NotFound(f"conversation {conversation_id} not found")
-    raise ConversationBusy("this conversation is still answering the previous message; try again shortly")
+    raise ConversationBusy(BUSY)
 
 
 async def keyed_turn(session: AsyncSession, user_id: uuid.UUID, key: str) -> ChatTurn | None:

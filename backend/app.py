@@ -16,8 +16,9 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from agent.chat import ChatService, TurnObserver
+from agent.errors import TooManyTurns
 from agent.providers import ChatModel, build_model
-from backend import mcp, openapi
+from backend import guards, mcp, openapi
 from backend.errors import install_error_handlers
 from backend.headers import DefaultHeadersMiddleware
 from backend.limits import BodyLimitMiddleware
@@ -97,6 +98,7 @@ def create_app(
             agent=settings.agent,
             chat=settings.chat,
             history_max_items=settings.history_max_items,
+            caps=guards.turn_caps(settings.rate),
             listen_dsn=listen_dsn(settings.listen_database_url or settings.database_url),
             clock=clock,
             observers=[*observers, telemetry_observers.TurnMetrics(telemetry.instruments)],
@@ -135,6 +137,7 @@ def create_app(
     app.state.tokens = TokenService(settings.jwt, settings.access_token_expire_minutes)
     app.state.mcp = mcp.install(app, settings.mcp, app.state.tokens, settings.jwt.issuer)
     install_error_handlers(app)
+    app.add_exception_handler(TooManyTurns, guards.refuse_turn)
     openapi.install(app)
     if settings.cors_origins:
         app.add_middleware(

@@ -9,27 +9,19 @@ a whole /64, so counting single addresses would let them pick a fresh one for ev
 
 import hashlib
 import ipaddress
-import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import bindparam, func, text
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from fastapi.responses import JSONResponse
 
-from backend.deps import CurrentUserId, SessionDep, SettingsDep
-from backend.ratelimit import RateLimited, RateStore, enforce
-from db.models import Conversation
-from db.types import UTCDateTime, utcnow
+from agent.errors import TooManyTurns
+from agent.turns import TurnCaps
+from backend.deps import CurrentUserId, SettingsDep
+from backend.errors import error_response
+from backend.ratelimit import RateLimited, RateSettings, RateStore, enforce
 
-# pg_advisory_xact_lock's first key: what the lock is about (the second is the user).
-_RUNNING_TURNS_LOCK = 0x7475726E  # "turn"
 RUNNING_TURNS_RETRY_S = 5
 RATE_LIMITED = "Over a rate limit or a cap on running turns: see Retry-After."
-# Built once (a turn's start runs them): the counts of running turns, and the lock around them.
-_LOCK = text("SELECT pg_advisory_xact_lock(:scope, :user_key)")
-_RUNNING = select(func.count()).where(~Conversation.lease_free(bindparam("now", type_=UTCDateTime)))
-_RUNNING_OF_USER = _RUNNING.where(col(Conversation.user_id) == bindparam("user_id"))
 
 
 async def _store(request: Request) -> RateStore:
@@ -97,10 +89,9 @@ async def _admit_import(store: RateStoreDep, settings: SettingsDep, user_id: Cur
     )
 
 
-async def _admit_turn(
-    store: RateStoreDep, settings: SettingsDep, session: SessionDep, user_id: CurrentUserId
-) -> None:
-    """A new chat turn: within the user's message rate, and under the caps on running turns."""
+async def _admit_turn(store: RateStoreDep, settings: SettingsDep, user_id: CurrentUserId) -> None:
+    """A new chat turn: within the user's message rate. (The caps on running turns are checked
+    as the turn starts, in its transaction: `agent.turns.start_turn`.)"""
     await enforce(
         store,
         policy="chat",
@@ -108,41 +99,19 @@ async def _admit_turn(
         rate=settings.rate.chat_per_user,
         message="too many chat messages",
     )
-    await check_running_turns(
-        session,
-        user_id=user_id,
-        per_user=settings.rate.running_turns_per_user,
-        total=settings.rate.running_turns_total,
+
+
+def turn_caps(settings: RateSettings) -> TurnCaps:
+    return TurnCaps(per_user=settings.running_turns_per_user, total=settings.running_turns_total)
+
+
+async def refuse_turn(_: Request, exc: Exception) -> JSONResponse:
+    """A cap on running turns is reached: 429 as for a rate limit, to try again shortly."""
+    assert isinstance(exc, TooManyTurns)
+    limited = RateLimited(
+        exc.message, policy=exc.policy, retry_after_s=RUNNING_TURNS_RETRY_S, quota=exc.quota, window_s=None
     )
-
-
-async def check_running_turns(
-    session: AsyncSession, *, user_id: uuid.UUID, per_user: int, total: int
-) -> None:
-    """429 if the user already has `per_user` turns running (or everyone `total`, if set).
-
-    A running turn is a conversation under an unexpired lease. On PostgreSQL the count is taken
-    under a transaction-level advisory lock per user, in the request's own transaction, which
-    starting the turn commits: two simultaneous messages of one user are counted one after the
-    other, so the cap holds exactly. The total cap takes no lock (it would serialise every turn
-    start of the service): a burst of simultaneous starts may pass it by their number."""
-    if (await session.connection()).dialect.name == "postgresql":
-        user_key = int.from_bytes(user_id.bytes[:4], "big", signed=True)
-        # Its own statement: the count below must take its snapshot after the lock is held (one
-        # statement would count from a snapshot taken before it waited for the lock).
-        await session.exec(_LOCK, params={"scope": _RUNNING_TURNS_LOCK, "user_key": user_key})  # type: ignore[call-overload]
-    now = utcnow()
-    mine = (await session.exec(_RUNNING_OF_USER, params={"now": now, "user_id": user_id})).one()
-    if mine >= per_user:
-        raise _busy("running-turns", per_user, f"you already have {per_user} replies being written")
-    if total and (await session.exec(_RUNNING, params={"now": now})).one() >= total:
-        raise _busy("running-turns-total", total, "the service is answering as many messages as it can")
-
-
-def _busy(policy: str, quota: int, message: str) -> RateLimited:
-    return RateLimited(
-        message, policy=policy, retry_after_s=RUNNING_TURNS_RETRY_S, quota=quota, window_s=None
-    )
+    return error_response(429, limited.code, limited.message, headers=limited.headers)
 
 
 # Dependencies for the routes: `dependencies=[AdmitTurn]`, or a parameter of the same type.

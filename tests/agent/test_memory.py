@@ -8,7 +8,7 @@ from sqlalchemy import event
 
 from agent.events import Usage
 from agent.memory import ConversationMemory, load_history, paired
-from agent.turns import finish_turn, start_turn
+from agent.turns import TurnCaps, finish_turn, start_turn
 from db.models import TurnStatus
 from tests.chat import chat_app
 from tests.factories import AuthedUser
@@ -75,7 +75,13 @@ async def _conversation(app: FastAPI, user_id: uuid.UUID, items: list[dict]) -> 
     """A conversation whose stored history is `items` (what many turns would have left)."""
     async with app.state.sessionmaker() as session:
         turn = await start_turn(
-            session, user_id=user_id, conversation_id=None, message="hello", lease_s=60, history_limit=10
+            session,
+            user_id=user_id,
+            conversation_id=None,
+            message="hello",
+            lease_s=60,
+            history_limit=10,
+            caps=TurnCaps(per_user=10),
         )
     async with app.state.sessionmaker() as session:
         await finish_turn(

@@ -13,6 +13,7 @@ from agent.config import AgentSettings, ChatSettings
 from agent.events import ConversationStarted, MessageCompleted, ToolCalled, TurnDone
 from agent.offline.dates import find_date
 from agent.providers import LlmSettings, OpenAISettings, build_model
+from agent.turns import TurnCaps
 from tests.factories import AuthedUser
 
 # Friday 20 November, 23:30 UTC: already Saturday 21 November in Auckland (UTC+13).
@@ -28,6 +29,7 @@ class Chat:
             agent=AgentSettings(),
             chat=ChatSettings(),
             history_max_items=50,
+            caps=TurnCaps(per_user=10),
             clock=lambda tz: NOW.astimezone(tz),
         )
         self.app, self.user_id, self.zone = app, uuid.UUID(user.id), zone

@@ -10,7 +10,7 @@ from sqlmodel import col
 
 from agent.errors import ConversationBusy, LeaseLost
 from agent.events import Usage
-from agent.turns import StartedTurn, finish_turn, renew_leases, start_turn
+from agent.turns import StartedTurn, TurnCaps, finish_turn, renew_leases, start_turn
 from db.models import ChatTurn, Conversation, TurnStatus
 from db.types import utcnow
 from tests.factories import AuthedUser
@@ -28,6 +28,7 @@ async def _start(
             message="hello",
             lease_s=lease_s,
             history_limit=10,
+            caps=TurnCaps(per_user=10),
         )
 
 

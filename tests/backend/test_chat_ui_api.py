@@ -179,6 +179,7 @@ async def test_a_busy_chat_is_409_before_any_stream(database_url: str) -> None:
                 message="held",
                 lease_s=60,
                 history_limit=None,
+                caps=turns.TurnCaps(per_user=10),
                 client_id="busy",
             )
         response = await post(chat, body(chat_id="busy"))

@@ -324,7 +324,6 @@ class ChatService:
 
     async def start(
         self,
-        session: AsyncSession,
         *,
         user_id: uuid.UUID,
         conversation_id: uuid.UUID | None,
@@ -335,33 +334,18 @@ class ChatService:
         client_message_id: str | None = None,
     ) -> TurnStream:
         """Within the caps on running turns, take the conversation's lease and store the message
-        (committing, so the request's connection is free again), then run the turn in the
-        background. Without a conversation (or with a client id not seen yet), a new one is
-        started. A message whose idempotency key was seen before is not run again: its turn's
-        stream is followed instead (even at a cap: it starts nothing)."""
-        if client_message_id is not None:
-            earlier = await turns.keyed_turn(session, user_id, client_message_id)
-            if earlier is not None:
-                return await self._repeat(session, earlier, message, conversation_id)
-        if self.draining:
-            raise ShuttingDown("this instance is shutting down; try again")
-        try:
-            started = await turns.start_turn(
-                session,
-                user_id=user_id,
-                conversation_id=conversation_id,
-                message=message,
-                lease_s=self._settings.lease_s,
-                history_limit=self._history_max_items,
-                caps=self._caps,
-                client_id=client_id,
-                client_message_id=client_message_id,
+        (committed before this returns), then run the turn in the background. Without a
+        conversation (or with a client id not seen yet), a new one is started. A message whose
+        idempotency key was seen before is not run again: its turn's stream is followed instead
+        (even at a cap: it starts nothing)."""
+        # A session of its own, which takes a connection only for what needs one: an idempotency
+        # key's lookup, or the start on SQLite (on PostgreSQL it is one statement of its own).
+        async with self._sessionmaker() as session:
+            started = await self._take(
+                session, user_id, conversation_id, message, client_id, client_message_id
             )
-        except DuplicateKey:  # the same request, twice at once: the other one runs it
-            assert client_message_id is not None
-            earlier = await turns.keyed_turn(session, user_id, client_message_id)
-            assert earlier is not None
-            return await self._repeat(session, earlier, message, conversation_id)
+        if not isinstance(started, turns.StartedTurn):
+            return started  # a repeat: the earlier turn's stream
         writer = event_log.EventWriter(self._sessionmaker, started.conversation_id, started.turn_id)
         running = RunningTurn(started, writer, lambda: self.notifier.wake(started.conversation_id))
         running.emit(
@@ -392,6 +376,39 @@ class ChatService:
 
         self._active.claim(run, running.stop_requested)
         return running
+
+    async def _take(
+        self,
+        session: AsyncSession,
+        user_id: uuid.UUID,
+        conversation_id: uuid.UUID | None,
+        message: str,
+        client_id: str | None,
+        client_message_id: str | None,
+    ) -> turns.StartedTurn | TurnStream:
+        if client_message_id is not None:
+            earlier = await turns.keyed_turn(session, user_id, client_message_id)
+            if earlier is not None:
+                return await self._repeat(session, earlier, message, conversation_id)
+        if self.draining:
+            raise ShuttingDown("this instance is shutting down; try again")
+        try:
+            return await turns.start_turn(
+                session,
+                user_id=user_id,
+                conversation_id=conversation_id,
+                message=message,
+                lease_s=self._settings.lease_s,
+                history_limit=self._history_max_items,
+                caps=self._caps,
+                client_id=client_id,
+                client_message_id=client_message_id,
+            )
+        except DuplicateKey:  # the same request, twice at once: the other one runs it
+            assert client_message_id is not None
+            earlier = await turns.keyed_turn(session, user_id, client_message_id)
+            assert earlier is not None
+            return await self._repeat(session, earlier, message, conversation_id)
 
     async def _repeat(
         self, session: AsyncSession, earlier: ChatTurn, message: str, conversation_id: uuid.UUID | None

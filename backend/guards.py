@@ -9,6 +9,7 @@ a whole /64, so counting single addresses would let them pick a fresh one for ev
 
 import hashlib
 import ipaddress
+import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -19,6 +20,7 @@ from agent.turns import TurnCaps
 from backend.deps import CurrentUserId, SettingsDep
 from backend.errors import error_response
 from backend.ratelimit import RateLimited, RateSettings, RateStore, enforce
+from backend.settings import Settings
 
 RUNNING_TURNS_RETRY_S = 5
 RATE_LIMITED = "Over a rate limit or a cap on running turns: see Retry-After."
@@ -89,16 +91,20 @@ async def _admit_import(store: RateStoreDep, settings: SettingsDep, user_id: Cur
     )
 
 
-async def _admit_turn(store: RateStoreDep, settings: SettingsDep, user_id: CurrentUserId) -> None:
-    """A new chat turn: within the user's message rate. (The caps on running turns are checked
-    as the turn starts, in its transaction: `agent.turns.start_turn`.)"""
+async def _admit_turn(request: Request, user_id: CurrentUserId) -> uuid.UUID:
+    """The user, admitted for a new chat turn: within their message rate. (The caps on running
+    turns are checked as the turn starts, in its transaction: `agent.turns.start_turn`.) The
+    store and settings come from the app's state, not as dependencies of their own: FastAPI
+    solves every dependency on every request, and this is on the way to the chat's first byte."""
+    settings: Settings = request.app.state.settings
     await enforce(
-        store,
+        request.app.state.rate_store,
         policy="chat",
         key=str(user_id),
         rate=settings.rate.chat_per_user,
         message="too many chat messages",
     )
+    return user_id
 
 
 def turn_caps(settings: RateSettings) -> TurnCaps:
@@ -114,7 +120,8 @@ async def refuse_turn(_: Request, exc: Exception) -> JSONResponse:
     return error_response(429, limited.code, limited.message, headers=limited.headers)
 
 
-# Dependencies for the routes: `dependencies=[AdmitTurn]`, or a parameter of the same type.
+# Dependencies for the routes: `dependencies=[AdmitImport]`, or a parameter of the same type.
 AdmitRegistration = Depends(_admit_registration)
 AdmitImport = Depends(_admit_import)
-AdmitTurn = Depends(_admit_turn)
+# The authenticated user of a chat route, admitted for a new turn (or 401, or 429).
+AdmittedUserId = Annotated[uuid.UUID, Depends(_admit_turn)]

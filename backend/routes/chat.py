@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from agent.reply import ChatReply, collect_reply
 from agent.turns import ClientId, UserMessage
-from backend.deps import ChatDep, CurrentUserId, RequestIdDep, SessionDep, TimezoneDep
+from backend.deps import ChatDep, RequestIdDep, TimezoneDep
 from backend.errors import UNREADABLE_BODY, ErrorResponse
-from backend.guards import RATE_LIMITED, AdmitTurn
+from backend.guards import RATE_LIMITED, AdmittedUserId
 from backend.openapi import event_stream_content, event_table
 from backend.sse import KEEPALIVE_S, event_stream
 from tools.errors import InvalidInput
@@ -51,7 +51,6 @@ class ChatRequest(BaseModel):
 @router.post(
     "/api/chat",
     description=PROTOCOL,
-    dependencies=[AdmitTurn],
     responses={
         200: {"content": event_stream_content(), "description": "The event stream, or the JSON reply."},
         **UNREADABLE_BODY,
@@ -66,15 +65,13 @@ class ChatRequest(BaseModel):
 )
 async def chat(
     body: ChatRequest,
-    session: SessionDep,
-    user_id: CurrentUserId,
+    user_id: AdmittedUserId,
     service: ChatDep,
     timezone: TimezoneDep,
     request_id: RequestIdDep,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> ChatReply:
     turn = await service.start(
-        session,
         user_id=user_id,
         conversation_id=body.conversation_id,
         message=body.message,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from agent.turns import ClientId, UserMessage
 from backend.deps import ChatDep, CurrentUserId, RequestIdDep, SessionDep, TimezoneDep
 from backend.errors import UNREADABLE_BODY, ErrorResponse
-from backend.guards import RATE_LIMITED, AdmitTurn
+from backend.guards import RATE_LIMITED, AdmittedUserId
 from backend.openapi import chunk_table, ui_stream_content
 from backend.sse import KEEPALIVE_S, EventStreamResponse
 from backend.ui_stream import ui_message_stream
@@ -78,7 +78,6 @@ class UiChatRequest(BaseModel):
 @router.post(
     "",
     description=PROTOCOL,
-    dependencies=[AdmitTurn],
     responses={
         200: {"content": ui_stream_content(), "description": "The UI message stream."},
         **UNREADABLE_BODY,
@@ -89,14 +88,12 @@ class UiChatRequest(BaseModel):
 )
 async def chat_ui(
     body: UiChatRequest,
-    session: SessionDep,
-    user_id: CurrentUserId,
+    user_id: AdmittedUserId,
     service: ChatDep,
     timezone: TimezoneDep,
     request_id: RequestIdDep,
 ) -> EventStreamResponse:
     turn = await service.start(
-        session,
         user_id=user_id,
         conversation_id=None,
         message=body.user_text(),

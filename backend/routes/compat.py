@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.reply import collect_reply
 from agent.turns import UserMessage
-from backend.deps import ChatDep, CurrentUserId, RequestIdDep, SessionDep, TimezoneDep
+from backend.deps import ChatDep, RequestIdDep, TimezoneDep
 from backend.errors import UNREADABLE_BODY, ApiError, ErrorResponse
-from backend.guards import RATE_LIMITED, AdmitTurn
+from backend.guards import RATE_LIMITED, AdmittedUserId
 from tools.schemas import ToolCall
 
 router = APIRouter(tags=["chat"])
@@ -34,7 +34,6 @@ class CompatReply(BaseModel):
 
 @router.post(
     "/api/{user_id}/chat",
-    dependencies=[AdmitTurn],
     responses={
         **UNREADABLE_BODY,
         403: {"model": ErrorResponse},
@@ -45,8 +44,7 @@ class CompatReply(BaseModel):
 async def compat_chat(
     user_id: str,
     body: CompatRequest,
-    session: SessionDep,
-    token_user: CurrentUserId,
+    token_user: AdmittedUserId,
     service: ChatDep,
     timezone: TimezoneDep,
     request_id: RequestIdDep,
@@ -55,7 +53,6 @@ async def compat_chat(
     if user_id != str(token_user):
         raise ApiError(403, "forbidden", "the user id in the path is not the authenticated user")
     turn = await service.start(
-        session,
         user_id=token_user,
         conversation_id=body.conversation_id,
         message=body.message,

@@ -36,15 +36,13 @@ class Chat:
         self.conversation_id: uuid.UUID | None = None
 
     async def say(self, text: str) -> tuple[list[ToolCalled], str]:
-        async with self.app.state.sessionmaker() as session:
-            turn = await self.service.start(
-                session,
-                user_id=self.user_id,
-                conversation_id=self.conversation_id,
-                message=text,
-                timezone=self.zone,
-                request_id=None,
-            )
+        turn = await self.service.start(
+            user_id=self.user_id,
+            conversation_id=self.conversation_id,
+            message=text,
+            timezone=self.zone,
+            request_id=None,
+        )
         seen = [numbered.event async for numbered in events(turn)]
         assert isinstance(seen[0], ConversationStarted)
         self.conversation_id = seen[0].conversation_id

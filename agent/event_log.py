@@ -6,10 +6,12 @@ turns are purged after CHAT_EVENTS_TTL_S: the turns, history and audit rows are 
 """
 
 import asyncio
+import json
 import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -31,6 +33,7 @@ from agent.events import (
 )
 from agent.failures import TurnErrorCode
 from agent.notifier import EVENTS, notify
+from db.driver import Compiled, fetch_row, postgresql_engine
 from db.models import ChatTurn, StoredEvent, TurnStatus, table_of
 from db.types import utcnow
 from tools.schemas import ActionPublic
@@ -48,17 +51,20 @@ async def append(
         return
     now = utcnow()
     rows = [
-        {
-            "conversation_id": conversation_id,
-            "id": event.id,
-            "turn_id": turn_id,
-            "type": event.name,
-            "data": event.event.model_dump(mode="json"),
-            "created_at": now,
-        }
+        {"conversation_id": conversation_id, "turn_id": turn_id, "created_at": now, **_row(event)}
         for event in events
     ]
     await session.exec(insert(table_of(StoredEvent)), params=rows)
+
+
+def rows_json(events: Sequence[TurnEvent]) -> str:
+    """Events as one JSON array of `{id, type, data}`, for a statement to insert in one go
+    (`jsonb_to_recordset`) on PostgreSQL."""
+    return json.dumps([_row(event) for event in events])
+
+
+def _row(event: TurnEvent) -> dict[str, Any]:
+    return {"id": event.id, "type": event.name, "data": event.event.model_dump(mode="json")}
 
 
 def loaded(row: StoredEvent) -> TurnEvent:
@@ -84,6 +90,19 @@ async def purge(session: AsyncSession, before: datetime) -> int:
     )
     await session.commit()
     return int(result.rowcount)
+
+
+# A batch on PostgreSQL: the rows, and the notice to other instances (sent when it commits).
+_FLUSH = Compiled.named(
+    """
+    WITH added AS (
+        INSERT INTO chat_events (conversation_id, id, turn_id, type, data, created_at)
+        SELECT :conversation_id, e.id, :turn_id, e.type, e.data, :now
+        FROM jsonb_to_recordset(CAST(:events AS jsonb)) AS e(id bigint, type varchar, data jsonb)
+    )
+    SELECT pg_notify(:channel, :payload)
+    """
+)
 
 
 class EventWriter:
@@ -151,12 +170,26 @@ class EventWriter:
         batch, self._pending = self._pending, []
         try:
             async with self._sessionmaker() as session:
+                engine = postgresql_engine(session)
+                if engine is not None:  # one statement: the rows, and the notice at its commit
+                    await fetch_row(engine, _FLUSH.sql, _FLUSH.args(self._flushed(batch)))
+                    return
                 await append(session, self._conversation_id, self._turn_id, batch)
                 await notify(session, EVENTS, self._conversation_id)
                 await session.commit()
         except Exception:  # the live stream goes on; readers elsewhere get these with the next batch
             log.warning("could not write events of turn %s; retrying", self._turn_id, exc_info=True)
             self._pending = batch + self._pending
+
+    def _flushed(self, batch: list[TurnEvent]) -> dict[str, Any]:
+        return {
+            "conversation_id": self._conversation_id,
+            "turn_id": self._turn_id,
+            "now": utcnow(),
+            "events": rows_json(batch),
+            "channel": EVENTS,
+            "payload": str(self._conversation_id),
+        }
 
 
 def replayed(turn: ChatTurn, actions: Sequence[ActionPublic]) -> list[TurnEvent]:

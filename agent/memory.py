@@ -13,6 +13,7 @@ its conversation's lease (another instance took over), so a stale turn never add
 that has moved on.
 """
 
+import json
 import uuid
 from typing import Any, cast
 
@@ -25,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.errors import LeaseLost
 from agent.retry import retrying
+from db.driver import Compiled, fetch_row, postgresql_engine
 from db.models import Conversation, ConversationItem, table_of
 from db.types import utcnow
 
@@ -55,6 +57,24 @@ async def load_history(
     return items
 
 
+# append_items on PostgreSQL: the lease's row lock and the inserts in one statement.
+_APPEND = Compiled.named(
+    """
+    WITH held AS (
+        SELECT c.id FROM conversations c
+        WHERE c.id = :conversation_id AND c.lease_token = :lease_token
+        FOR UPDATE
+    ), added AS (
+        INSERT INTO conversation_items (conversation_id, turn_id, item, created_at)
+        SELECT h.id, :turn_id, e.item, :now
+        FROM held h, jsonb_array_elements(CAST(:items AS jsonb)) WITH ORDINALITY AS e(item, n)
+        ORDER BY e.n
+    )
+    SELECT count(*) AS held FROM held
+    """
+)
+
+
 async def append_items(
     session: AsyncSession,
     *,
@@ -64,7 +84,21 @@ async def append_items(
     items: list[Item],
 ) -> None:
     """Add a turn's items to the history, in the caller's transaction, if the turn still holds
-    the conversation's lease (the row lock keeps a takeover from slipping in between)."""
+    the conversation's lease (the row lock keeps a takeover from slipping in between). On
+    PostgreSQL, one statement of its own (`_APPEND`), not the caller's transaction."""
+    engine = postgresql_engine(session)
+    if engine is not None:
+        values = {
+            "conversation_id": conversation_id,
+            "lease_token": lease_token,
+            "turn_id": turn_id,
+            "now": utcnow(),
+            "items": json.dumps(items),
+        }
+        row = await fetch_row(engine, _APPEND.sql, _APPEND.args(values))
+        if row is None or not row["held"]:
+            raise LeaseLost("another turn took this conversation over")
+        return
     held = (
         select(Conversation.id)
         .where(col(Conversation.id) == conversation_id, col(Conversation.lease_token) == lease_token)

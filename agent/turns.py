@@ -22,7 +22,7 @@ from agent.events import TurnEvent, Usage
 from agent.failures import TurnErrorCode, TurnFailure
 from agent.memory import Item, input_items, insert_items, load_history
 from agent.notifier import STOPS, notify
-from db.driver import Compiled, fetch_row
+from db.driver import Compiled, fetch_row, postgresql_engine
 from db.limits import CLIENT_ID_MAX, MESSAGE_MAX
 from db.models import ChatTurn, Conversation, TurnStatus, table_of
 from db.types import UTCDateTime, utcnow
@@ -149,8 +149,8 @@ async def start_turn(
         now=now,
         expires=now + timedelta(seconds=lease_s),
     )
-    engine = session.bind
-    if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
+    engine = postgresql_engine(session)
+    if engine is not None:
         if session.in_transaction():  # a lookup came first (the idempotency key's): free its connection
             await session.rollback()
         return await _start_in_one_statement(engine, turn, conversation_id, client_id, history_limit, caps)
@@ -373,6 +373,42 @@ async def renew_leases(session: AsyncSession, held: Sequence[StartedTurn], lease
     return renewed
 
 
+# finish_turn on PostgreSQL: every write hangs on the lease's release, so a turn that lost its
+# lease writes nothing; data-modifying CTEs all run, in one statement and one transaction.
+_FINISH = Compiled.named(
+    """
+    WITH released AS (
+        UPDATE conversations c
+        SET input_tokens = c.input_tokens + :input_tokens,
+            output_tokens = c.output_tokens + :output_tokens,
+            total_tokens = c.total_tokens + :total_tokens,
+            message_count = c.message_count + :added_messages,
+            updated_at = :now, lease_token = NULL, lease_expires_at = NULL
+        WHERE c.id = :conversation_id AND c.lease_token = :lease_token
+        RETURNING c.id
+    ), items AS (
+        INSERT INTO conversation_items (conversation_id, turn_id, item, created_at)
+        SELECT r.id, :turn_id, e.item, :now
+        FROM released r, jsonb_array_elements(CAST(:items AS jsonb)) WITH ORDINALITY AS e(item, n)
+        ORDER BY e.n
+    ), events AS (
+        INSERT INTO chat_events (conversation_id, id, turn_id, type, data, created_at)
+        SELECT r.id, e.id, :turn_id, e.type, e.data, :now
+        FROM released r, jsonb_to_recordset(CAST(:events AS jsonb)) AS e(id bigint, type varchar, data jsonb)
+    ), finished AS (
+        UPDATE chat_turns t
+        SET status = CAST(:status AS turn_status), assistant_message = :reply,
+            error_code = :error_code, error_message = :error_message, model = :model,
+            completed_at = :now, input_tokens = :input_tokens, output_tokens = :output_tokens,
+            total_tokens = :total_tokens
+        FROM released r
+        WHERE t.id = :turn_id
+    )
+    SELECT count(*) AS released FROM released
+    """
+)
+
+
 async def finish_turn(
     session: AsyncSession,
     turn: StartedTurn,
@@ -387,8 +423,30 @@ async def finish_turn(
 ) -> None:
     """Store the turn's outcome with its last history items and events, add its usage to the
     conversation's totals and release the lease: one transaction, and only while the lease is
-    ours (LeaseLost otherwise: a turn that was taken over writes nothing)."""
+    ours (LeaseLost otherwise: a turn that was taken over writes nothing). On PostgreSQL, one
+    statement (`_FINISH`), the same writes."""
     now = utcnow()
+    engine = postgresql_engine(session)
+    if engine is not None:
+        values = {
+            "conversation_id": turn.conversation_id,
+            "lease_token": turn.lease_token,
+            "turn_id": turn.turn_id,
+            "now": now,
+            "added_messages": 1 if reply is not None else 0,
+            "items": json.dumps(items or []),
+            "events": event_log.rows_json(events or []),
+            "status": status.value,
+            "reply": reply,
+            "error_code": error.code if error else None,
+            "error_message": error.message if error else None,
+            "model": model,
+            **usage.model_dump(),
+        }
+        row = await fetch_row(engine, _FINISH.sql, _FINISH.args(values))
+        if row is None or not row["released"]:
+            raise LeaseLost("another turn took this conversation over")
+        return
     # The conversation first: its update checks the lease and locks the row for the rest of the
     # transaction, so no separate locking read is needed (one round trip fewer before `done`).
     released = await session.exec(

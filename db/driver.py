@@ -1,4 +1,5 @@
-"""One read statement straight on a pooled connection's driver, for the hottest plain reads.
+"""One statement straight on a pooled connection's driver, for the hottest paths: plain reads,
+and writes that PostgreSQL runs as a single statement (its own transaction).
 
 A plain REST read is one statement outside any transaction. Through an `AsyncSession` it also
 pays for the session, its connection and transaction objects, an execution context, a cursor
@@ -8,14 +9,19 @@ and a result, and the greenlet hops between them: measured, 0.68 ms of CPU a rea
 timeout, ping and metrics all apply), runs the statement on the driver and gives the connection
 back. It never began a transaction, so the pool's reset on return has nothing to roll back (but
 giving it back may close it, an overflow connection, which SQLAlchemy must await in a greenlet).
+A chat turn's writes use it too, each as one statement (data-modifying CTEs, or the function of
+migration 0006): one round trip where BEGIN, the statements and COMMIT were each one.
 
 Only for SQL already compiled for asyncpg (`$1` parameters) with values asyncpg takes as they
 are. A connection that turns out dead is dropped, and the statement goes through SQLAlchemy
 once more: on a fresh connection it succeeds; if the server is down, SQLAlchemy reports it as
 for any other statement (an invalidated connection: a 503) and replaces the pool's older
-connections, which died with it.
+connections, which died with it. (A write whose connection died after it committed but before
+the answer came is sent again, as a session's retry would: the chat's writers are written to
+find that out — a released lease, an existing key.)
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -25,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 @dataclass(frozen=True)
@@ -42,10 +49,30 @@ class Compiled:
         fixed = {name: value for name, value in compiled.params.items() if value is not None}
         return cls(str(compiled), list(compiled.positiontup or ()), fixed)
 
+    @classmethod
+    def named(cls, sql: str) -> "Compiled":
+        """Hand-written SQL with `:name` parameters, as asyncpg's `$n` (a name used twice is one
+        parameter). Write casts as CAST(x AS type): `::` is left alone, but is easy to misread."""
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            if match.group(1) not in names:
+                names.append(match.group(1))
+            return f"${names.index(match.group(1)) + 1}"
+
+        return cls(re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", number, sql), names, {})
+
     def args(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The positional values for `values` by name (the statement's own ones included)."""
         merged = self.fixed | dict(values)
         return tuple(merged[name] for name in self.names)
+
+
+def postgresql_engine(session: AsyncSession) -> AsyncEngine | None:
+    """The session's engine if it is PostgreSQL's, whose one-statement forms `fetch_row` runs
+    outside the session; None for SQLite, which takes the statements one by one."""
+    engine = session.bind
+    return engine if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql" else None
 
 
 async def fetch_row(engine: AsyncEngine, sql: str, args: Sequence[Any]) -> Mapping[Any, Any] | None:

@@ -2,7 +2,8 @@
 A turn with one tool call commits its start (lease, message, history read), the tool's effect
 with its audit row, the step's history, the events so far (at the tool result) and its outcome
 with the reply — five. A sixth would be a round trip, a pooled connection and ORM work per turn.
-On PostgreSQL the start is one statement, a transaction of its own outside SQLAlchemy's view."""
+On PostgreSQL all but the tool's are one statement each (`db/driver.py`), its own transaction,
+outside SQLAlchemy's view: one round trip where BEGIN, the statements and COMMIT were each one."""
 
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -11,7 +12,8 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agent import event_log, turns
+from agent import event_log, memory, turns
+from db.driver import fetch_row
 from tests.chat import chat_app
 from tests.provider import call, text
 
@@ -23,18 +25,18 @@ async def test_a_turn_with_one_tool_call_commits_five_transactions(
     steps = (call("create_task", {"title": "Count me"}, call_id="c1"), text("Added."))
     async with chat_app(database_url, *steps, *steps) as chat:
         first = await chat.events("add it")  # the first turn also creates the conversation
-        commits: list[object] = []
+        sessions: list[object] = []
+        statements: list[str] = []
 
         def committed(connection: object) -> None:
-            commits.append(connection)
+            sessions.append(connection)
 
         async def statement(engine: AsyncEngine, sql: str, args: Sequence[Any]) -> Mapping[Any, Any] | None:
-            commits.append(sql)
+            statements.append(sql)
             return await fetch_row(engine, sql, args)
 
-        fetch_row = turns.fetch_row
-        monkeypatch.setattr(turns, "fetch_row", statement)
-
+        for module in (turns, memory, event_log):
+            monkeypatch.setattr(module, "fetch_row", statement)
         engine = chat.app.state.engine.sync_engine
         event.listen(engine, "commit", committed)
         try:
@@ -42,5 +44,13 @@ async def test_a_turn_with_one_tool_call_commits_five_transactions(
         finally:
             event.remove(engine, "commit", committed)
     assert [name for name, _, _ in events][-1] == "done"
-    assert len(commits) == 5, f"{len(commits)} commits"
-    assert sum(isinstance(c, str) and "start_turn" in c for c in commits) == 1, "the start: one statement"
+    assert len(sessions) == 1, "the tool's effect and its audit row: the one session transaction"
+    kinds = ("start_turn", "FOR UPDATE", "pg_notify", "released")
+    assert sorted(next(kind for kind in kinds if kind in sql) for sql in statements) == sorted(
+        [
+            "start_turn",  # the lease, the message, the history
+            "FOR UPDATE",  # the step's history, under the lease (while the events below are written)
+            "pg_notify",  # the events up to the tool result
+            "released",  # the outcome, the reply, the last events; the lease let go
+        ]
+    )

@@ -12,8 +12,10 @@ from fastapi import FastAPI
 from sqlalchemy import update
 from sqlmodel import col, func, select
 
-from agent.errors import ConversationBusy, TooManyTurns
-from agent.events import Usage
+from agent.errors import ConversationBusy, LeaseLost, TooManyTurns
+from agent.event_log import events_after
+from agent.events import EVENTS_PER_TURN, TurnDone, TurnEvent, Usage
+from agent.memory import append_items
 from agent.turns import DuplicateKey, StartedTurn, TurnCaps, finish_turn, start_turn
 from backend.app import create_app
 from db.migrate import upgrade
@@ -69,16 +71,37 @@ async def start(
             lease_s=60,
             history_limit=history_limit,
             caps=caps,
-            **keys,  # type: ignore[arg-type]
+            **keys,
         )
 
 
-async def finish(app: FastAPI, turn: StartedTurn, reply: str = "done") -> None:
+async def finish(
+    app: FastAPI, turn: StartedTurn, reply: str = "done", events: list[TurnEvent] | None = None
+) -> None:
     items = [{"role": "assistant", "content": reply}]
+    usage = Usage(input_tokens=10, output_tokens=3, total_tokens=13)
     async with app.state.sessionmaker() as session:
         await finish_turn(
-            session, turn, status=TurnStatus.completed, reply=reply, usage=Usage(), model="m", items=items
+            session,
+            turn,
+            status=TurnStatus.completed,
+            reply=reply,
+            usage=usage,
+            model="m",
+            items=items,
+            events=events,
         )
+
+
+async def taken_over(app: FastAPI, user: AuthedUser) -> tuple[StartedTurn, StartedTurn]:
+    """A turn whose instance died (its lease ran out), and the next one, which took over."""
+    dead = await start(app, user)
+    async with app.state.sessionmaker() as session:
+        expired = utcnow() - timedelta(seconds=1)
+        stmt = update(Conversation).where(col(Conversation.id) == dead.conversation_id)
+        await session.exec(stmt.values(lease_expires_at=expired))
+        await session.commit()
+    return dead, await start(app, user, dead.conversation_id)
 
 
 async def stored(app: FastAPI, user: AuthedUser) -> tuple[int, int, int]:
@@ -139,13 +162,7 @@ async def test_a_held_conversation_is_busy_and_a_foreign_one_not_found(
 async def test_a_dead_instances_turn_is_marked_interrupted_on_takeover(
     app: FastAPI, user: AuthedUser
 ) -> None:
-    dead = await start(app, user)
-    async with app.state.sessionmaker() as session:
-        expired = utcnow() - timedelta(seconds=1)
-        stmt = update(Conversation).where(col(Conversation.id) == dead.conversation_id)
-        await session.exec(stmt.values(lease_expires_at=expired))
-        await session.commit()
-    taken = await start(app, user, dead.conversation_id)
+    dead, taken = await taken_over(app, user)
     assert taken.seq == 2 and taken.history == [{"role": "user", "content": "hello"}]
     async with app.state.sessionmaker() as session:
         old = await session.get(ChatTurn, dead.turn_id)
@@ -195,3 +212,46 @@ async def test_a_user_whose_row_is_gone_is_unknown(app: FastAPI) -> None:
     ghost = AuthedUser(id=str(uuid.uuid4()), email="ghost@example.com", token="")
     with pytest.raises(UnknownUser):
         await start(app, ghost)
+
+
+async def test_a_turn_taken_over_writes_nothing_more(app: FastAPI, user: AuthedUser) -> None:
+    dead, taken = await taken_over(app, user)
+    before = await stored(app, user)
+    step = [{"type": "function_call", "call_id": "c1", "name": "list_tasks", "arguments": "{}"}]
+
+    async def append(turn: StartedTurn) -> None:
+        async with app.state.sessionmaker() as session:
+            await append_items(
+                session,
+                conversation_id=turn.conversation_id,
+                turn_id=turn.turn_id,
+                lease_token=turn.lease_token,
+                items=step,
+            )
+            await session.commit()
+
+    with pytest.raises(LeaseLost):
+        await append(dead)
+    with pytest.raises(LeaseLost):
+        await finish(app, dead, "too late")
+    assert await stored(app, user) == before
+
+    await append(taken)
+    done_event = TurnDone(conversation_id=taken.conversation_id, actions=[], usage=Usage())
+    done = TurnEvent(taken.seq * EVENTS_PER_TURN + 1, done_event)
+    await finish(app, taken, "in time", [done])
+    assert await stored(app, user) == (before[0], before[1], before[2] + 2)
+    async with app.state.sessionmaker() as session:
+        conversation = await session.get(Conversation, taken.conversation_id)
+        turn = await session.get(ChatTurn, taken.turn_id)
+        logged = await events_after(session, taken.conversation_id, 0)
+    assert conversation is not None and turn is not None
+    assert (conversation.lease_token, conversation.lease_expires_at) == (None, None)
+    assert (conversation.total_tokens, conversation.message_count) == (13, 3)
+    assert (turn.status, turn.assistant_message, turn.total_tokens, turn.model) == (
+        "completed",
+        "in time",
+        13,
+        "m",
+    )
+    assert logged == [done]

@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.driver import fetch_row
+from db.driver import Compiled, fetch_row
 from db.engine import PoolSettings, create_engine
 from db.scratch import execute_as_admin
 from tests.conftest import ADMIN_URL
@@ -107,3 +107,11 @@ async def test_an_overflow_connection_is_closed_on_its_way_back(database_url: st
         assert alive is not None and alive["n"] == 1, "one of the two is closed, not left open"
     finally:
         await engine.dispose()
+
+
+async def test_named_parameters_become_numbered_ones(engine: AsyncEngine) -> None:
+    compiled = Compiled.named("SELECT :a AS a, CAST(:b AS int) AS b, :a::text AS again, '10:30'::text AS t")
+    assert compiled.sql == "SELECT $1 AS a, CAST($2 AS int) AS b, $1::text AS again, '10:30'::text AS t"
+    assert compiled.names == ["a", "b"], "a name used twice is one parameter; casts and times stay"
+    row = await fetch_row(engine, compiled.sql, compiled.args({"b": 7, "a": "x"}))
+    assert row is not None and dict(row) == {"a": "x", "b": 7, "again": "x", "t": "10:30"}

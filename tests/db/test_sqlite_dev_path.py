@@ -61,3 +61,29 @@ async def test_full_cycle_on_sqlite(tmp_path: Path) -> None:
         # Writes are audited; plain REST reads are not.
         assert [a["tool"] for a in actions["items"]][:2] == ["delete_task", "create_task"]
         assert (await client.get("/ready")).status_code == 200
+
+
+async def test_chat_turns_on_sqlite(tmp_path: Path) -> None:
+    """The turn's start, its tool step's history, its events and its outcome take SQLite's path
+    (PostgreSQL runs each as one statement): two turns of one conversation, with the offline model."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}"
+    await asyncio.to_thread(upgrade, url)
+    app = create_app(make_settings(url, llm={"provider": "offline"}))
+    async with app.router.lifespan_context(app), asgi_client(app) as client:
+        user = await register(client, "chat@example.com")
+        message = {"message": "add a task to water the plants", "stream": False}
+        first = await client.post("/api/chat", json=message, headers=user.headers)
+        assert first.status_code == 200, first.text
+        conversation = first.json()["conversation_id"]
+        assert [a["tool"] for a in first.json()["actions"]] == ["create_task"]
+        body = {"message": "show my tasks", "conversation_id": conversation}
+        async with client.stream("POST", "/api/chat", json=body, headers=user.headers) as second:
+            frames = [line async for line in second.aiter_lines() if line.startswith(("id:", "event:"))]
+        assert frames[:2] == ["id: 2000001", "event: conversation"] and frames[-1] == "event: done", frames
+        detail = (await client.get(f"/api/conversations/{conversation}", headers=user.headers)).json()
+        said = [turn["user_message"]["content"] for turn in detail["turns"]]
+        assert said == ["add a task to water the plants", "show my tasks"]
+        assert "Water the plants" in detail["turns"][1]["assistant_message"]["content"]
+        replay = await client.get(f"/api/conversations/{conversation}/stream", headers=user.headers)
+        logged = [line for line in replay.text.splitlines() if line.startswith(("id:", "event:"))]
+        assert logged == frames, "the last turn's events, as the log kept them"

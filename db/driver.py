@@ -97,6 +97,8 @@ async def fetch_row(engine: AsyncEngine, sql: str, args: Sequence[Any]) -> Mappi
 
 
 async def _through_sqlalchemy(engine: AsyncEngine, sql: str, args: Sequence[Any]) -> Mapping[Any, Any] | None:
-    async with engine.connect() as connection:
+    # `begin`, not `connect`: SQLAlchemy's connection opens a transaction, and one left without a
+    # commit is rolled back, which would silently undo a write sent again after a dead connection.
+    async with engine.begin() as connection:
         result = await connection.exec_driver_sql(sql, tuple(args))
         return result.mappings().first()

@@ -63,6 +63,16 @@ async def test_a_connection_the_server_dropped_is_replaced_and_the_read_answered
     assert await pid(engine) == after, "the new connection is the pool's now"
 
 
+async def test_a_write_sent_again_after_a_dropped_connection_is_committed(engine: AsyncEngine) -> None:
+    await fetch_row(engine, "CREATE TABLE IF NOT EXISTS driver_writes (n int)", ())
+    await execute_as_admin(ADMIN_URL, f"SELECT pg_terminate_backend({await pid(engine)})")
+    row = await fetch_row(engine, "INSERT INTO driver_writes VALUES ($1) RETURNING n", (5,))
+    assert row is not None and row["n"] == 5
+    stored = await fetch_row(engine, "SELECT count(*) AS n FROM driver_writes WHERE n = $1", (5,))
+    assert stored is not None and stored["n"] == 1, "one statement, its own transaction: committed"
+    await fetch_row(engine, "DROP TABLE driver_writes", ())
+
+
 async def test_with_the_server_unreachable_it_is_the_pools_own_error(database_url: str) -> None:
     async with through_proxy(database_url) as (proxy, proxied):
         engine = create_engine(proxied, PoolSettings(pool_size=1, max_overflow=0, pool_pre_ping=False))

@@ -18,7 +18,7 @@ from agents import Agent, FunctionTool, OpenAIResponsesModel, RunConfig, Runner,
 from openai import AsyncOpenAI
 
 from agent.instructions import RULES
-from bench.client import Turn, chat_turn, pct, register
+from bench.client import Turn, bare_http_turn, chat_turn, pct, register
 from bench.context import Bench
 from bench.servers import fake_model, service
 from tools.registry import OPERATIONS, json_schema
@@ -67,8 +67,10 @@ async def model_time(client: httpx2.AsyncClient) -> float:
     return sum(durations)
 
 
-async def side_by_side(bench: Bench, token_delay: float) -> dict[str, list[Turn]]:
-    turns: dict[str, list[Turn]] = {"service": [], "bare": [], "model": []}
+async def side_by_side(bench: Bench, token_delay: float, probe: bool) -> dict[str, list[Turn]]:
+    """Turn about: a service turn, a bare turn, and so on (with `probe`, also a service turn from
+    a plain HTTP/1.1 client, then another bare one: each service turn follows a bare turn)."""
+    turns: dict[str, list[Turn]] = {"service": [], "bare": [], "model": [], "plain": []}
     async with (
         fake_model(bench.logs, 0.0, token_delay) as model,
         service(bench.logs, bench.database_url, model.url, 20) as svc,
@@ -80,10 +82,13 @@ async def side_by_side(bench: Bench, token_delay: float) -> dict[str, list[Turn]
         await chat_turn(client, token)  # warm-up: first imports, connections, caches on both sides
         await bare_turn(agent)
         await model_time(stats)
-        while len(turns["bare"]) < bench.args.turns:
+        while len(turns["service"]) < bench.args.turns:
             turns["service"].append(await chat_turn(client, token))
             turns["model"].append(Turn(await model_time(stats), 0.0, True))
             turns["bare"].append(await bare_turn(agent))
+            if probe:  # the same turn from a plain HTTP/1.1 client, after a bare turn as well
+                turns["plain"].append(await bare_http_turn(svc.url, token))
+                turns["bare"].append(await bare_turn(agent))
             await model_time(stats)
     return turns
 
@@ -101,9 +106,9 @@ async def overhead_section(bench: Bench) -> list[str]:
     ]
     summary = []
     for token_delay in (0.0, 0.002):
-        turns = await side_by_side(bench, token_delay)
+        turns = await side_by_side(bench, token_delay, probe=token_delay == 0)
         label = "zero delay" if token_delay == 0 else f"{token_delay * 1000:g} ms/token"
-        failed = sum(not t.ok for side in ("service", "bare") for t in turns[side])
+        failed = sum(not t.ok for side in ("service", "bare", "plain") for t in turns[side])
         service_total = [t.total for t in turns["service"] if t.ok]
         bare_total = [t.total for t in turns["bare"] if t.ok]
         rows = {
@@ -112,6 +117,10 @@ async def overhead_section(bench: Bench) -> list[str]:
             "fake model's own time per turn": [t.total for t in turns["model"]],
             "service: first SSE byte": [t.first_byte for t in turns["service"] if t.ok],
         }
+        if turns["plain"]:
+            rows["service: first SSE byte, plain HTTP/1.1 client"] = [
+                t.first_byte for t in turns["plain"] if t.ok
+            ]
         lines += [f"| {label} | {name} | {ms(v, 0.5)} | {ms(v, 0.95)} |" for name, v in rows.items()]
         served, bare = pct(service_total, 0.5), pct(bare_total, 0.5)
         target = f" (target ≤ {TURN_TARGET}x)" if token_delay == 0 else ""
@@ -120,9 +129,10 @@ async def overhead_section(bench: Bench) -> list[str]:
             f"= **{served / bare:.2f}x**{target}" + (f"; {failed} turns failed" if failed else "")
         )
         if token_delay == 0:
+            plain = pct([t.first_byte for t in turns["plain"] if t.ok], 0.5) * 1000
             first = pct([t.first_byte for t in turns["service"] if t.ok], 0.5) * 1000
             summary.append(
-                f"- first SSE byte p50 (zero delay): **{first:.1f} ms** "
-                f"(target ≤ {FIRST_BYTE_TARGET_MS:g} ms)"
+                f"- first SSE byte p50 (zero delay), plain HTTP/1.1 client: **{plain:.1f} ms** "
+                f"(target ≤ {FIRST_BYTE_TARGET_MS:g} ms); through httpx2 (the turns above): {first:.1f} ms"
             )
     return [*lines, "", *summary]

@@ -38,31 +38,14 @@ _RUNNING = select(func.count()).where(~Conversation.lease_free(bindparam("now", 
 _RUNNING_OF_USER = _RUNNING.where(col(Conversation.user_id) == bindparam("user_id"))
 # pg_advisory_xact_lock's first key: what the lock is about (the second is the user).
 _RUNNING_TURNS_LOCK = 0x7475726E  # "turn"
-# The function of migration 0006, its arguments in order.
-_START_TURN = Compiled(
-    "SELECT outcome, conversation_id, seq, history FROM start_turn("
-    "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-    [
-        "user_id",
-        "conversation_id",
-        "client_id",
-        "new_conversation_id",
-        "title",
-        "turn_id",
-        "assistant_message_id",
-        "message",
-        "client_message_id",
-        "items",
-        "lease_token",
-        "now",
-        "expires",
-        "history_limit",
-        "lock_scope",
-        "lock_key",
-        "per_user",
-        "total",
-    ],
-    {},
+# The function of migration 0006, its arguments in the order it declares them.
+_START_TURN = Compiled.named(
+    """
+    SELECT outcome, conversation_id, seq, history FROM start_turn(
+        :user_id, :conversation_id, :client_id, :new_conversation_id, :title, :turn_id,
+        :assistant_message_id, :message, :client_message_id, CAST(:items AS jsonb), :lease_token,
+        :now, :expires, :history_limit, :lock_scope, :lock_key, :per_user, :total)
+    """
 )
 # What a user may send as one chat message, whichever route or transcript it comes by.
 UserMessage = Annotated[

@@ -114,6 +114,7 @@ class EventWriter:
         self, sessionmaker: async_sessionmaker[AsyncSession], conversation_id: uuid.UUID, turn_id: uuid.UUID
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._engine = postgresql_engine(sessionmaker.kw.get("bind"))
         self._conversation_id = conversation_id
         self._turn_id = turn_id
         self._pending: list[TurnEvent] = []
@@ -169,11 +170,10 @@ class EventWriter:
     async def _flush(self) -> None:
         batch, self._pending = self._pending, []
         try:
+            if self._engine is not None:  # one statement: the rows, and the notice at its commit
+                await fetch_row(self._engine, _FLUSH.sql, _FLUSH.args(self._flushed(batch)))
+                return
             async with self._sessionmaker() as session:
-                engine = postgresql_engine(session)
-                if engine is not None:  # one statement: the rows, and the notice at its commit
-                    await fetch_row(engine, _FLUSH.sql, _FLUSH.args(self._flushed(batch)))
-                    return
                 await append(session, self._conversation_id, self._turn_id, batch)
                 await notify(session, EVENTS, self._conversation_id)
                 await session.commit()

@@ -86,7 +86,7 @@ async def append_items(
     """Add a turn's items to the history, in the caller's transaction, if the turn still holds
     the conversation's lease (the row lock keeps a takeover from slipping in between). On
     PostgreSQL, one statement of its own (`_APPEND`), not the caller's transaction."""
-    engine = postgresql_engine(session)
+    engine = postgresql_engine(session.bind)
     if engine is not None:
         values = {
             "conversation_id": conversation_id,

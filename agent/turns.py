@@ -132,7 +132,7 @@ async def start_turn(
         now=now,
         expires=now + timedelta(seconds=lease_s),
     )
-    engine = postgresql_engine(session)
+    engine = postgresql_engine(session.bind)
     if engine is not None:
         if session.in_transaction():  # a lookup came first (the idempotency key's): free its connection
             await session.rollback()
@@ -409,7 +409,7 @@ async def finish_turn(
     ours (LeaseLost otherwise: a turn that was taken over writes nothing). On PostgreSQL, one
     statement (`_FINISH`), the same writes."""
     now = utcnow()
-    engine = postgresql_engine(session)
+    engine = postgresql_engine(session.bind)
     if engine is not None:
         values = {
             "conversation_id": turn.conversation_id,

@@ -31,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 @dataclass(frozen=True)
@@ -68,11 +67,11 @@ class Compiled:
         return tuple(merged[name] for name in self.names)
 
 
-def postgresql_engine(session: AsyncSession) -> AsyncEngine | None:
-    """The session's engine if it is PostgreSQL's, whose one-statement forms `fetch_row` runs
-    outside the session; None for SQLite, which takes the statements one by one."""
-    engine = session.bind
-    return engine if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql" else None
+def postgresql_engine(bind: object) -> AsyncEngine | None:
+    """`bind` (a session's, or a sessionmaker's) if it is PostgreSQL's engine, whose one-statement
+    forms `fetch_row` runs outside any session; None for SQLite, which takes the statements one by
+    one."""
+    return bind if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql" else None
 
 
 async def fetch_row(engine: AsyncEngine, sql: str, args: Sequence[Any]) -> Mapping[Any, Any] | None:

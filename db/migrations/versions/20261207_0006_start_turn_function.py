@@ -17,7 +17,9 @@ turn holds the conversation's lease), `not-found` (no such conversation of this 
 `unknown-user` (the user row is gone), `duplicate-key` (a turn under this idempotency key exists).
 The counts run after the user's advisory lock is held: in PL/pgSQL each statement takes a new
 snapshot, so it sees what the lock's previous holder committed, and the per-user cap holds
-exactly for simultaneous messages. The idempotency key is checked under the same lock, and every
+exactly for simultaneous messages; the total cap takes no lock (it would serialise every turn
+start of the service), so a burst of simultaneous starts may pass it by their number. The
+idempotency key is checked under the same lock, and every
 turn start goes through it, so the unique index is never what refuses a repeat.
 """
 
